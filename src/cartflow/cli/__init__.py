@@ -1,0 +1,1 @@
+"""The `cartflow` command line, grouped by noun."""

@@ -1,0 +1,22 @@
+"""The `cartflow` command: one Typer app with a sub-command group per domain noun."""
+
+from __future__ import annotations
+
+import typer
+
+from cartflow.cli import grading, identity, registry, schedule, simulate
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="cartflow: vein-to-vein orchestration for a CAR-T cell therapy network.",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(identity.app, name="identity", help="ISBT 128 identifiers and check characters.")
+app.add_typer(grading.app, name="grade", help="ASTCT CRS and ICANS grading.")
+app.add_typer(registry.app, name="registry", help="Outcome statistics from files.")
+app.add_typer(schedule.app, name="schedule", help="Manufacturing slot plans.")
+app.command("simulate")(simulate.simulate)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,46 @@
+"""Settings from the environment (prefix CARTFLOW_), with safe defaults for a laptop demo.
+
+Production refuses the default secret key: a known key would let anyone forge session tokens.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "cartflow-development-secret-change-me"  # noqa: S105 - refused in production
+DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'cartflow.sqlite3'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARTFLOW_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = DEFAULT_SECRET_KEY
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Part 11 §11.300: sessions end after inactivity; 15 minutes suits a shared ward tablet.
+    session_idle_minutes: int = 15
+    session_max_hours: int = 12
+    max_request_bytes: int = 1_000_000
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "CARTFLOW_SECRET_KEY must be set to a private value in production "
+                "(the default development key is public)"
+            )
+        if self.environment == "production" and len(self.secret_key) < 32:
+            raise ValueError("CARTFLOW_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
