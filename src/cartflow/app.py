@@ -1,0 +1,127 @@
+"""The application: the JSON API under /api/v1 (OpenAPI at /docs) and the web pages at /."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from cartflow import __version__
+from cartflow.auth.endpoints import router as auth_router
+from cartflow.config import Settings, get_settings
+from cartflow.db.engine import make_engine
+from cartflow.db.session import make_sessionmaker
+from cartflow.episodes.endpoints import router as episodes_router
+from cartflow.errors import CartflowError
+from cartflow.network.endpoints import router as network_router
+from cartflow.web.routes import router as web_router
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def _field_of(error: dict[str, object]) -> str:
+    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]  # type: ignore[union-attr]
+    return ".".join(loc) or "body"
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    field = _field_of(first)
+    details = [{"field": _field_of(e), "message": str(e.get("msg", ""))} for e in errors]
+    return JSONResponse(
+        status_code=422,
+        content={
+            "code": "INVALID-REQUEST",
+            "message": f"{field}: {first.get('msg', 'invalid')}",
+            "field": field,
+            "errors": details,
+        },
+    )
+
+
+async def _cartflow_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CartflowError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return JSONResponse(status_code=exc.status_code, content=exc.to_dict(), headers=headers)
+
+
+async def _stale(_request: Request, _exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=409,
+        content={
+            "code": "CONCURRENT-CHANGE",
+            "message": "someone else changed this record at the same moment; reload and retry",
+        },
+    )
+
+
+async def _integrity(_request: Request, _exc: Exception) -> JSONResponse:
+    # Database constraints back up the service checks (uniqueness, capacity); a race that slips
+    # past the check lands here and is refused, never half-written.
+    return JSONResponse(
+        status_code=409,
+        content={
+            "code": "CONSTRAINT-VIOLATION",
+            "message": "the change conflicts with an existing record (a concurrent change?)",
+        },
+    )
+
+
+def api_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1")
+
+    @api.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    api.include_router(auth_router)
+    api.include_router(network_router)
+    api.include_router(episodes_router)
+    return api
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="cartflow",
+        version=__version__,
+        description="Vein-to-vein orchestration for a CAR-T cell therapy network.",
+        docs_url="/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    @app.middleware("http")
+    async def limit_body_size(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_request_bytes):
+            return JSONResponse(
+                status_code=413,
+                content={
+                    "code": "BODY-TOO-LARGE",
+                    "message": f"request body over {settings.max_request_bytes} bytes",
+                },
+            )
+        return await call_next(request)
+
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(CartflowError, _cartflow_error)
+    app.add_exception_handler(StaleDataError, _stale)
+    app.add_exception_handler(IntegrityError, _integrity)
+    app.include_router(api_router())
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,215 @@
+"""Users, log-in and sessions.
+
+Tokens are random (secrets.token_urlsafe), stored as SHA-256 only, and expire after a period of
+inactivity and after an absolute lifetime (21 CFR 11.300; EU GMP Annex 11 §12). Five wrong
+passwords lock the account for 15 minutes. Every user change is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cartflow.audit.canonical import snapshot
+from cartflow.audit.service import SYSTEM_ACTOR, AuditActor, record_event
+from cartflow.auth.errors import AccountLocked, InvalidCredentials, SessionExpired
+from cartflow.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from cartflow.db.base import utcnow
+from cartflow.errors import Conflict, InvalidInput
+from cartflow.models import (
+    AuthSession,
+    ManufacturingSite,
+    Role,
+    RoleAssignment,
+    TreatmentCenter,
+    User,
+)
+from cartflow.models.user import CENTER_ROLES, SITE_ROLES
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=15)
+# Refresh last_seen_at at most this often: a write per request would serialise readers on SQLite.
+_TOUCH_INTERVAL = dt.timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    role: Role
+    center_code: str | None = None
+    site_code: str | None = None
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def user_snapshot(user: User) -> dict[str, object]:
+    data = snapshot(user, exclude=frozenset({"password_hash", "updated_at", "created_at"}))
+    data["roles"] = sorted(
+        f"{a.role.value}:{a.center_id or ''}:{a.site_id or ''}" for a in user.roles
+    )
+    return data
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: AuditActor,
+    username: str,
+    full_name: str,
+    password: str,
+    grants: list[RoleGrant],
+    email: str = "",
+    locale: str = "ru",
+) -> User:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if not grants:
+        raise InvalidInput("a user needs at least one role", field="roles")
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise Conflict(f"username {username!r} is taken", code="USER-EXISTS", field="username")
+    user = User(
+        username=username,
+        full_name=full_name,
+        email=email,
+        locale=locale,
+        password_hash=hash_password(password),
+    )
+    for grant in grants:
+        user.roles.append(_assignment(session, grant))
+    session.add(user)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        record_type="user",
+        record_id=user.id,
+        action="create",
+        after=user_snapshot(user),
+    )
+    return user
+
+
+def _assignment(session: Session, grant: RoleGrant) -> RoleAssignment:
+    center_id = site_id = None
+    if grant.center_code is not None:
+        center_id = session.execute(
+            select(TreatmentCenter.id).where(TreatmentCenter.code == grant.center_code)
+        ).scalar_one_or_none()
+        if center_id is None:
+            raise InvalidInput(f"unknown center code {grant.center_code!r}", field="center")
+    if grant.site_code is not None:
+        site_id = session.execute(
+            select(ManufacturingSite.id).where(ManufacturingSite.code == grant.site_code)
+        ).scalar_one_or_none()
+        if site_id is None:
+            raise InvalidInput(f"unknown site code {grant.site_code!r}", field="site")
+    if grant.role in CENTER_ROLES and center_id is None:
+        raise InvalidInput(f"role {grant.role.value} must be scoped to a center", field="center")
+    if grant.role in SITE_ROLES and site_id is None:
+        raise InvalidInput(f"role {grant.role.value} must be scoped to a site", field="site")
+    if center_id is not None and site_id is not None:
+        raise InvalidInput("a role is scoped to a center or a site, not both", field="site")
+    if grant.role in CENTER_ROLES and site_id is not None:
+        raise InvalidInput(f"role {grant.role.value} is a center role", field="site")
+    if grant.role in SITE_ROLES and center_id is not None:
+        raise InvalidInput(f"role {grant.role.value} is a site role", field="center")
+    return RoleAssignment(role=grant.role, center_id=center_id, site_id=site_id)
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """A log-in result. A refusal is returned, not raised, so that the failed-attempt count and
+    any lock-out are committed with the request instead of rolled back with the error."""
+
+    token: str | None
+    user: User | None
+    refusal: InvalidCredentials | AccountLocked | None
+
+
+def login(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    client: str,
+    lifetime: dt.timedelta,
+) -> LoginOutcome:
+    """Check the password and open a session; the raw token is shown once and stored hashed."""
+    now = utcnow()
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.is_active:
+        # Same message for unknown and disabled users: do not reveal which usernames exist.
+        return LoginOutcome(None, None, InvalidCredentials("wrong username or password"))
+    if user.locked_until is not None and user.locked_until > now:
+        return LoginOutcome(
+            None,
+            None,
+            AccountLocked("too many failed log-ins; the account is locked for 15 minutes"),
+        )
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+            record_event(
+                session,
+                actor=SYSTEM_ACTOR,
+                record_type="user",
+                record_id=user.id,
+                action="lock",
+                reason="too many failed log-ins",
+            )
+        return LoginOutcome(None, None, InvalidCredentials("wrong username or password"))
+    user.failed_logins = 0
+    user.locked_until = None
+    token = secrets.token_urlsafe(32)
+    session.add(
+        AuthSession(
+            token_sha256=_token_digest(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+            client=client,
+        )
+    )
+    session.flush()
+    return LoginOutcome(token, user, None)
+
+
+def authenticate(session: Session, *, token: str, idle: dt.timedelta) -> User:
+    now = utcnow()
+    auth = session.execute(
+        select(AuthSession).where(AuthSession.token_sha256 == _token_digest(token))
+    ).scalar_one_or_none()
+    if auth is None or auth.revoked_at is not None:
+        raise SessionExpired("not logged in, or the session has ended")
+    if auth.expires_at <= now or auth.last_seen_at + idle <= now:
+        raise SessionExpired("the session has expired; log in again")
+    user = session.get(User, auth.user_id)
+    if user is None or not user.is_active:
+        raise SessionExpired("the account is no longer active")
+    if now - auth.last_seen_at > _TOUCH_INTERVAL:
+        auth.last_seen_at = now
+    return user
+
+
+def logout(session: Session, *, token: str) -> None:
+    auth = session.execute(
+        select(AuthSession).where(AuthSession.token_sha256 == _token_digest(token))
+    ).scalar_one_or_none()
+    if auth is not None and auth.revoked_at is None:
+        auth.revoked_at = utcnow()
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> User | None:
+    return session.get(User, user_id)

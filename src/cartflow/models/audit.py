@@ -1,0 +1,38 @@
+"""Audit events: append-only and hash-chained (21 CFR 11.10(e)).
+
+Each event stores the hash of the previous event and the SHA-256 of its own canonical content
+including that previous hash, so an edit or a deletion anywhere breaks the chain from that point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cartflow.db.base import Base, utcnow
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_record", "record_type", "record_id"),)
+
+    # A gap-free, ordered sequence number; SQLite needs INTEGER for its rowid alias.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None]
+    actor_username: Mapped[str] = mapped_column(String(64))
+    actor_roles: Mapped[list[Any]]
+    record_type: Mapped[str] = mapped_column(String(48))
+    record_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(48))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
