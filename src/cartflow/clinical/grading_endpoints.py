@@ -5,6 +5,9 @@ response is always a list of {"grade", "reason"}, exactly as `cartflow grade` pr
 decoded and validated by the same code as the CLI rather than by FastAPI's union parsing, so a 422
 names the field and list item once (a union of object-or-list would report every failing branch)
 with the CLI's wording. The OpenAPI request body is declared explicitly for the same reason.
+
+Any authenticated user may grade: the endpoints compute from the body alone and read or write no
+patient record.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, JsonValue
 
+from cartflow.auth.dependencies import CurrentUser
 from cartflow.clinical.grading import (
     GradingInputError,
     grade_crs_payload,
@@ -68,7 +72,7 @@ async def _payload(request: Request, kind: str) -> JsonValue:
     summary="ASTCT CRS grade of one assessment or a list",
     openapi_extra=_body_schema(CrsAssessment),
 )
-async def post_crs(request: Request) -> list[GradeResult]:
+async def post_crs(request: Request, _user: CurrentUser) -> list[GradeResult]:
     """Grade CRS per Lee et al. 2019; 422 names the malformed field (and list item)."""
     payload = await _payload(request, "CRS")
     try:
@@ -83,7 +87,7 @@ async def post_crs(request: Request) -> list[GradeResult]:
     summary="ASTCT ICANS grade of one assessment or a list",
     openapi_extra=_body_schema(IcansAssessment),
 )
-async def post_icans(request: Request) -> list[GradeResult]:
+async def post_icans(request: Request, _user: CurrentUser) -> list[GradeResult]:
     """Grade ICANS per Lee et al. 2019 (ICE from 12 years, CAPD under 12); 422 names the field."""
     payload = await _payload(request, "ICANS")
     try:
