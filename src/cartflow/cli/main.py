@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from cartflow.cli import grading, identity, registry, schedule, simulate
+from cartflow.cli import demo, foundation, grading, identity, registry, schedule, simulate
 
 app = typer.Typer(
     no_args_is_help=True,
     help="cartflow: vein-to-vein orchestration for a CAR-T cell therapy network.",
     pretty_exceptions_enable=False,
 )
+app.add_typer(foundation.db_app, name="db", help="Database migrations.")
+app.add_typer(foundation.user_app, name="user", help="User accounts.")
+app.add_typer(foundation.audit_app, name="audit", help="The hash-chained audit trail.")
+app.command("serve")(foundation.serve)
+app.command("demo")(demo.demo)
 app.add_typer(identity.app, name="identity", help="ISBT 128 identifiers and check characters.")
 app.add_typer(grading.app, name="grade", help="ASTCT CRS and ICANS grading.")
 app.add_typer(registry.app, name="registry", help="Outcome statistics from files.")

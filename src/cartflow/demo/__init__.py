@@ -1,0 +1,1 @@
+"""The demo network: Moscow's CAR-T network with synthetic patients (marked as such)."""
