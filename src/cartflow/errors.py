@@ -13,9 +13,7 @@ class CartflowError(Exception):
     status_code: int = 400
     code: str = "CARTFLOW-ERROR"
 
-    def __init__(
-        self, message: str, *, code: str | None = None, field: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:

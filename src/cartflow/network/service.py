@@ -202,6 +202,7 @@ def create_product(session: Session, *, actor: Actor, data: ProductIn) -> Produc
     for indication in data.indications:
         session.add(ProductIndication(product_id=product.id, **indication.model_dump()))
     session.flush()
+    session.expire(product, ["indications", "specifications"])
     record_event(
         session,
         actor=actor.as_audit_actor(),
@@ -244,6 +245,7 @@ def add_specification(
     )
     session.add(spec)
     session.flush()
+    session.expire(product, ["specifications"])
     record_event(
         session,
         actor=actor.as_audit_actor(),
