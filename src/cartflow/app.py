@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -25,8 +26,8 @@ from cartflow.web.routes import router as web_router
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
-def _field_of(error: dict[str, object]) -> str:
-    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]  # type: ignore[union-attr]
+def _field_of(error: Mapping[str, Any]) -> str:
+    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
     return ".".join(loc) or "body"
 
 
@@ -107,7 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_request_bytes):
+        if length is not None and (
+            not length.isdigit() or int(length) > settings.max_request_bytes
+        ):
             return JSONResponse(
                 status_code=413,
                 content={

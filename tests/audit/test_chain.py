@@ -3,6 +3,7 @@ from that event, and verification names it."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 from sqlalchemy import Engine, select, text
@@ -39,7 +40,7 @@ def test_events_chain_from_genesis_and_verify(session: Session) -> None:
     events = _three_events(session)
     first = session.execute(select(AuditEvent).order_by(AuditEvent.id).limit(1)).scalar_one()
     assert first.prev_hash == GENESIS_HASH
-    for previous, current in zip(events, events[1:], strict=False):
+    for previous, current in itertools.pairwise(events):
         assert current.prev_hash == previous.hash
         assert current.hash == compute_hash(current.prev_hash, event_content(current))
     result = verify_chain(events)

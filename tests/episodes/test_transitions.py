@@ -119,7 +119,7 @@ def test_illegal_transition_is_409_naming_the_rule(
     client: TestClient, session: Session, unique: str
 ) -> None:
     net = make_network(session, unique)
-    episode_id, coordinator = _refer(client, session, net)
+    episode_id, _coordinator = _refer(client, session, net)
     courier = auth(session, make_user(session, Role.COURIER))
     response = client.post(
         f"/api/v1/episodes/{episode_id}/transitions", json={"transition": "ship"}, headers=courier
@@ -224,7 +224,7 @@ def test_withdrawal_needs_a_reason_and_is_terminal(
 
 def test_wrong_role_gets_403(client: TestClient, session: Session, unique: str) -> None:
     net = make_network(session, unique)
-    episode_id, coordinator = _refer(client, session, net)
+    episode_id, _coordinator = _refer(client, session, net)
     nurse = auth(session, make_user(session, Role.APHERESIS_NURSE, center=net.center_a))
     response = client.post(
         f"/api/v1/episodes/{episode_id}/transitions",
@@ -245,7 +245,7 @@ def test_wrong_role_gets_403(client: TestClient, session: Session, unique: str) 
 
 def test_stale_version_is_refused(client: TestClient, session: Session, unique: str) -> None:
     net = make_network(session, unique)
-    episode_id, coordinator = _refer(client, session, net)
+    episode_id, _coordinator = _refer(client, session, net)
     clinician = auth(session, make_user(session, Role.CLINICIAN, center=net.center_a))
     response = client.post(
         f"/api/v1/episodes/{episode_id}/transitions",

@@ -42,7 +42,7 @@ class UserOut(BaseModel):
 
 class LoginResponse(BaseModel):
     token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     user: UserOut
 
 

@@ -8,8 +8,8 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from cartflow.auth.service import RoleGrant, create_user
 from cartflow.audit.service import SYSTEM_ACTOR, verify_audit_trail
+from cartflow.auth.service import RoleGrant, create_user
 from cartflow.cli.common import fail
 from cartflow.config import Settings, get_settings
 from cartflow.db.engine import make_engine

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cartflow.audit.service import SYSTEM_ACTOR
 from cartflow.auth.actor import Actor
 from cartflow.auth.service import RoleGrant, create_user
-from cartflow.audit.service import SYSTEM_ACTOR
 from cartflow.demo.network import CENTERS, NMRC_SITE, NOVARTIS_SITE, PRODUCTS, SITES
 from cartflow.episodes.patients import register_patient
 from cartflow.episodes.schemas import EpisodeCreate, PatientCreate, TransitionRequest
@@ -129,24 +129,24 @@ def seed_demo(
     admin = add("admin", "Network Administrator", RoleGrant(Role.ADMIN), "network")
     for site in SITES:
         create_site(session, actor=admin, data=site)
-    for center in CENTERS:
-        create_center(session, actor=admin, data=center)
+    for center_data in CENTERS:
+        create_center(session, actor=admin, data=center_data)
     for product in PRODUCTS:
         create_product(session, actor=admin, data=product)
 
     actors: dict[tuple[str, str], Actor] = {}
-    for center in CENTERS:
-        slug = center.code.lower()
+    for center_in in CENTERS:
+        slug = center_in.code.lower()
         for role, label in (
             (Role.COORDINATOR, "Coordinator"),
             (Role.APHERESIS_NURSE, "Apheresis Nurse"),
             (Role.CLINICIAN, "Clinician"),
         ):
-            actors[(role.value, center.code)] = add(
+            actors[(role.value, center_in.code)] = add(
                 f"{role.value.split('_')[-1]}.{slug}",
-                f"{label}, {center.name}",
-                RoleGrant(role, center_code=center.code),
-                center.code,
+                f"{label}, {center_in.name}",
+                RoleGrant(role, center_code=center_in.code),
+                center_in.code,
             )
     for site_code in (NMRC_SITE, NOVARTIS_SITE):
         slug = site_code.lower()

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from cartflow.audit.canonical import snapshot
 from cartflow.audit.service import diff, record_event
@@ -38,7 +38,7 @@ from cartflow.models import (
 )
 
 
-def _with_relations(stmt: Select[tuple[Episode]]) -> Select[tuple[Episode]]:
+def _with_relations(stmt: Select[Episode]) -> Select[Episode]:
     return stmt.options(
         joinedload(Episode.patient),
         joinedload(Episode.product).selectinload(Product.indications),

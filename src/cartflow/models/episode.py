@@ -1,9 +1,9 @@
 """Treatment episodes: one product for one patient, moving vein to vein.
 
-An episode's state changes only through `cartflow.episodes.service.apply_transition`, which checks the
-transition's guard (`cartflow.episodes.workflow`), records an `EpisodeStateChange` and an audit event
-in the same transaction. `version` is an optimistic lock: two hand-offs racing on one episode cannot
-both win.
+An episode's state changes only through `cartflow.episodes.service.apply_transition`, which
+checks the transition's guard (`cartflow.episodes.workflow`), records an `EpisodeStateChange`
+and an audit event in the same transaction. `version` is an optimistic lock: two hand-offs
+racing on one episode cannot both win.
 """
 
 from __future__ import annotations

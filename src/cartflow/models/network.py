@@ -1,4 +1,4 @@
-"""The network: manufacturing sites with their devices, treatment centers, and the routes between them."""
+"""The network: manufacturing sites and their devices, treatment centers, routes between them."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ class PatientPopulation(enum.StrEnum):
 
 
 class ManufacturingSite(UUIDPrimaryKey, Timestamps, Base):
-    """A GMP facility. Its ISBT 128 facility identification number (FIN) prefixes every identifier it
-    assigns; a real site needs its own ICCBBA-licensed FIN."""
+    """A GMP facility. Its ISBT 128 facility identification number (FIN) prefixes every
+    identifier it assigns; a real site needs its own ICCBBA-licensed FIN."""
 
     __tablename__ = "manufacturing_site"
     __table_args__ = (CheckConstraint("qc_release_capacity_per_day >= 0", name="qc_capacity"),)

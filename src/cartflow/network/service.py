@@ -24,9 +24,9 @@ from cartflow.models import (
     TreatmentCenter,
 )
 from cartflow.network.schemas import (
-    IndicationOut,
     CenterIn,
     CenterOut,
+    IndicationOut,
     ProductIn,
     ProductOut,
     RouteOut,
@@ -122,9 +122,7 @@ def create_center(session: Session, *, actor: Actor, data: CenterIn) -> Treatmen
             )
         )
     session.flush()
-    after = snapshot(center, exclude=_NOISE) | {
-        "routes": [r.model_dump() for r in data.routes]
-    }
+    after = snapshot(center, exclude=_NOISE) | {"routes": [r.model_dump() for r in data.routes]}
     record_event(
         session,
         actor=actor.as_audit_actor(),
@@ -314,5 +312,3 @@ def product_out(session: Session, product: Product) -> ProductOut:
             else None
         ),
     )
-
-

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-import cartflow.db.base
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
+
+import cartflow.db.base
 
 revision: str = "0001"
 down_revision: str | None = None
