@@ -301,14 +301,21 @@ def assign_devices(
     for k, items in runs.items():
         devs = classes[k][1]
         free: BoolArray = net.device_free[devs].copy()
+        wish: dict[int, str] = {}
+        for _, _, j in items:
+            prev = previous.get(net.episodes[j].order.id) if previous else None
+            if prev is not None:
+                wish[j] = prev.device
         for m, length, j in sorted(items):
             ok = [n for n in range(len(devs)) if free[n, m : m + length].all()]
             if not ok:
                 raise RuntimeError(f"no free device for episode {j} on day {m} (class {k})")
-            prev = previous.get(net.episodes[j].order.id) if previous else None
-            pick = next(
-                (n for n in ok if prev is not None and net.devices[devs[n]] == prev.device), ok[0]
-            )
+            wanted = wish.pop(j, None)
+            # Keep each run on its previous device when possible, and leave the devices that
+            # later runs used before to them: fewer needless device swaps in a re-plan.
+            taken = set(wish.values())
+            name = [net.devices[d] for d in devs]
+            pick = min(ok, key=lambda n: (name[n] != wanted, name[n] in taken, n))
             free[pick, m : m + length] = False
             out[j] = devs[pick]
     return out
