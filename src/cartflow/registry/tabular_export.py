@@ -1,0 +1,71 @@
+"""CSV export of a list of (frozen) dataclass records: one table, one header row of field names.
+
+Values are written as text a spreadsheet or R's `read.csv` reads back unambiguously: dates and
+datetimes in ISO 8601, enums by value, booleans as true/false, None as an empty cell, tuples and
+frozensets joined with "|". Written with the standard `csv` module (RFC 4180 quoting); pandas is
+not needed for this. Parquet export would need pyarrow, which is not a project dependency.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import enum
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from cartflow.errors import InvalidInput
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return _cell(value.value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | list | frozenset | set):
+        items = sorted(value, key=str) if isinstance(value, frozenset | set) else value
+        return "|".join(_cell(item) for item in items)
+    return str(value)
+
+
+def records_to_csv(
+    records: Sequence[Any],
+    *,
+    record_type: type[Any] | None = None,
+    columns: Sequence[str] | None = None,
+) -> str:
+    """CSV text for `records`, all instances of one dataclass (columns default to its fields).
+
+    Pass `record_type` to get a header-only table when `records` is empty.
+    """
+    kind = record_type if record_type is not None else (type(records[0]) if records else None)
+    if kind is None:
+        raise InvalidInput(
+            "nothing to export: the record list is empty and no record type was given",
+            field="records",
+        )
+    if not dataclasses.is_dataclass(kind):
+        raise InvalidInput(f"{kind.__name__} is not a dataclass", field="records")
+    for position, record in enumerate(records):
+        if type(record) is not kind:
+            raise InvalidInput(
+                f"record {position} is a {type(record).__name__}, not a {kind.__name__}",
+                field="records",
+            )
+    names = [f.name for f in dataclasses.fields(kind)]
+    header = list(columns) if columns is not None else names
+    unknown = [c for c in header if c not in names]
+    if unknown:
+        raise InvalidInput(f"{kind.__name__} has no field {unknown[0]!r}", field="columns")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for record in records:
+        writer.writerow([_cell(getattr(record, name)) for name in header])
+    return buffer.getvalue()
