@@ -18,6 +18,7 @@ from cartflow.auth.endpoints import router as auth_router
 from cartflow.config import Settings, get_settings
 from cartflow.db.engine import make_engine
 from cartflow.db.session import make_sessionmaker
+from cartflow.clinical.grading_endpoints import router as grading_router
 from cartflow.episodes.endpoints import router as episodes_router
 from cartflow.errors import CartflowError
 from cartflow.network.endpoints import router as network_router
@@ -86,6 +87,7 @@ def api_router() -> APIRouter:
     api.include_router(auth_router)
     api.include_router(network_router)
     api.include_router(episodes_router)
+    api.include_router(grading_router)
     return api
 
 
