@@ -112,17 +112,7 @@ def test_cli_missing_file_exits_2(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not CARTFLOW.exists(), reason="installed console script not present")
 def test_installed_cartflow_command_in_a_real_process() -> None:
-    good = subprocess.run(
-        [str(CARTFLOW), "grade", "crs"],
-        input=json.dumps([C1, C5]),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert good.returncode == 0, good.stderr
-    assert [g["grade"] for g in json.loads(good.stdout)] == [3, 4]
-
+    # One real process (startup costs seconds): exit code 2, one stderr line, no traceback.
     bad = subprocess.run(
         [str(CARTFLOW), "grade", "icans"],
         input=json.dumps([P1, {**P1, "seizure": "long"}]),

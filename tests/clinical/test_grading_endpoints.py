@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from cartflow.cli.main import app as cli_app
-from cartflow.clinical.grading_endpoints import router
 from cartflow.models import Role
 from tests.factories import auth, make_user
 
@@ -35,15 +31,9 @@ P1 = {
 
 
 @pytest.fixture
-def api(client: TestClient) -> Iterator[TestClient]:
-    """The real app, with the grading router mounted under /api/v1 unless the lead already did."""
-    app = client.app
-    assert isinstance(app, FastAPI)
-    paths = {r.path for r in app.routes if isinstance(r, APIRoute)}
-    if "/api/v1/grading/crs" not in paths:
-        app.include_router(router, prefix="/api/v1")
-        app.openapi_schema = None
-    yield client
+def api(client: TestClient) -> TestClient:
+    """The real app: create_app mounts the grading router under /api/v1."""
+    return client
 
 
 @pytest.fixture
