@@ -1,0 +1,476 @@
+"""Container labels as PDF: Code 128 and Data Matrix bar codes with their eye-readable text.
+
+Rules followed (ICCBBA ST-001 v6.2.2):
+- §6.1: linear bar codes are Code 128 with subset C for digit runs, target X 0.25 mm (never below
+  0.17 mm), quiet zones of 10 X, height at least 5 mm and 15 % of the length.
+- §6.2, §2.4.23: the 2-D symbol is Data Matrix ECC 200 (X at least 0.25 mm) holding an
+  undefined-sequence compound message of the label's data structures.
+- §7.4.1, §7.4.2.1: eye-readable text under each bar code, without data identifiers; Type 1 and 2
+  DIN flags printed rotated 90 degrees clockwise, Type 3 flags never printed.
+- §7.5.1.1: the check character K boxed beside the eye-readable DIN and chain of identity
+  identifier, never inside a bar code; §7.4 and §7.5.1.1: identifiers in a typeface that tells
+  0 from O and 1 from I (DejaVu Sans Mono: slashed zero, serifed one).
+- §7.4.4.2: dates in ISO 8601; a cellular therapy expiry in local time with the zone, and UTC
+  beneath it in parentheses.
+The positions of the blocks are cartflow's own: ST-004 (cellular therapy labelling) was not at hand.
+
+Every label carries the chain of identity identifier. Caption strings come from one mapping
+(`DEFAULT_CAPTIONS`) so a site can translate them; DejaVu fonts are embedded so Cyrillic prints.
+The ZPL rendering for thermal printers is in `labels_zpl`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.widgets import BarcodeCode128, BarcodeECC200DataMatrix
+from reportlab.graphics.shapes import Drawing, Group, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.units import mm as _reportlab_mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from cartflow.identity.errors import MalformedIdentifier
+from cartflow.identity.isbt128 import ChainOfIdentityId, Din, ProductCode, flags_are_printed
+from cartflow.identity.scan import expiry_barcode_data
+
+MM: Final[float] = float(_reportlab_mm)
+
+
+class LabelKind(StrEnum):
+    COLLECTION_BAG = "collection-bag"
+    PRODUCT_BAG = "product-bag"
+    CASSETTE = "cassette"
+    SHIPPER = "shipper"
+
+
+PAGE_SIZES_MM: Final[Mapping[LabelKind, tuple[float, float]]] = MappingProxyType(
+    {
+        LabelKind.COLLECTION_BAG: (100, 100),
+        LabelKind.PRODUCT_BAG: (100, 100),
+        LabelKind.CASSETTE: (100, 50),
+        LabelKind.SHIPPER: (150, 100),
+    }
+)
+
+DEFAULT_CAPTIONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "title.collection-bag": "AUTOLOGOUS APHERESIS COLLECTION FOR FURTHER MANUFACTURE",
+        "title.product-bag": "CAR-T CELL PRODUCT - FOR AUTOLOGOUS USE ONLY",
+        "title.cassette": "CAR-T CELL PRODUCT - FOR AUTOLOGOUS USE ONLY",
+        "title.shipper": "HUMAN CELLS FOR INFUSION - KEEP UPRIGHT - HANDLE WITH CARE",
+        "coi": "Chain of Identity",
+        "din": "Donation Identification Number",
+        "product_code": "Product code",
+        "product": "Product",
+        "patient": "Patient",
+        "date_of_birth": "Date of birth",
+        "expiry": "Expires",
+        "storage": "Store at",
+        "facility": "Issued by",
+        "verify": "Verify patient identity and Chain of Identity before use",
+    }
+)
+
+
+@dataclass(frozen=True)
+class LabelContent:
+    """Everything printed on one label. `captions` may hold a translation of DEFAULT_CAPTIONS."""
+
+    kind: LabelKind
+    coi: ChainOfIdentityId
+    product_name: str
+    patient_name: str
+    din: Din | None = None
+    din_flags: str = "00"
+    product_code: ProductCode | None = None
+    date_of_birth: date | None = None
+    expires_at: datetime | None = None
+    label_timezone: tzinfo = UTC
+    storage_temperature: str = ""
+    facility: str = ""
+    captions: Mapping[str, str] = field(default_factory=lambda: DEFAULT_CAPTIONS)
+
+    def __post_init__(self) -> None:
+        if self.din is not None:
+            self.din.barcode_data(self.din_flags)
+        if self.expires_at is not None and self.expires_at.utcoffset() is None:
+            raise MalformedIdentifier("expires_at must be timezone-aware", field="expires_at")
+
+    def caption(self, key: str) -> str:
+        return self.captions.get(key, DEFAULT_CAPTIONS[key])
+
+
+def expiry_text(content: LabelContent) -> tuple[str, str]:
+    """`2025-03-03 23:59 MSK` and `(2025-03-03 20:59 UTC)` (ST-001 §7.4.4.2)."""
+    if content.expires_at is None:
+        return "", ""
+    local = content.expires_at.astimezone(content.label_timezone)
+    utc = content.expires_at.astimezone(UTC)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}", f"({utc:%Y-%m-%d %H:%M} UTC)"
+
+
+def datamatrix_payload(content: LabelContent) -> str:
+    """The compound message (Data Structure 023, sequence 000) carried by the 2-D symbol."""
+    parts = []
+    if content.din is not None:
+        parts.append(content.din.barcode_data(content.din_flags))
+    if content.product_code is not None:
+        parts.append(content.product_code.barcode_data())
+    if content.expires_at is not None:
+        parts.append(expiry_barcode_data(content.expires_at, content.label_timezone))
+    parts.append(content.coi.barcode_data())
+    return f"=+{len(parts):02d}000" + "".join(parts)
+
+
+# --- fonts and the 2-D symbol -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelFonts:
+    sans: str
+    sans_bold: str
+    mono: str
+    mono_bold: str
+    cyrillic: bool
+
+
+def _font_dirs() -> list[Path]:
+    dirs = [Path("/usr/share/fonts/truetype/dejavu")]
+    # matplotlib, a pinned dependency, ships the same DejaVu files: a fallback on bare machines.
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is not None and spec.origin is not None:
+        dirs.append(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf")
+    return dirs
+
+
+def _register_fonts() -> LabelFonts:
+    files = {
+        "CartflowSans": "DejaVuSans.ttf",
+        "CartflowSans-Bold": "DejaVuSans-Bold.ttf",
+        "CartflowMono": "DejaVuSansMono.ttf",
+        "CartflowMono-Bold": "DejaVuSansMono-Bold.ttf",
+    }
+    for folder in _font_dirs():
+        if all((folder / name).is_file() for name in files.values()):
+            for face, name in files.items():
+                registerFont(TTFont(face, str(folder / name)))
+            return LabelFonts(
+                "CartflowSans", "CartflowSans-Bold", "CartflowMono", "CartflowMono-Bold", True
+            )
+    # Without DejaVu, the PDF base fonts still print Latin text; Cyrillic names will not.
+    return LabelFonts("Helvetica", "Helvetica-Bold", "Courier", "Courier-Bold", False)
+
+
+FONTS: Final = _register_fonts()
+
+
+class IsbtDataMatrix(BarcodeECC200DataMatrix):  # type: ignore[misc]
+    """reportlab's 44x44 ECC 200 symbol with ASCII encodation instead of its C40.
+
+    reportlab pads a last C40 triplet holding one value with two Shift 1 values, which a reader
+    decodes as a trailing NUL (ISO/IEC 16022 §5.2.5.2 allows that padding only for two values),
+    and its 253-state padding yields 0 where the standard keeps 254. ASCII encodation (digit
+    pairs in one codeword) has neither problem and fits a compound message easily.
+    """
+
+    def _encode_c40(self, value: str) -> list[int]:
+        codewords = datamatrix_ascii_codewords(value)
+        if len(codewords) > self.cw_data:
+            raise MalformedIdentifier("too much data for the 44x44 Data Matrix symbol")
+        if len(codewords) < self.cw_data:
+            codewords.append(129)
+        while len(codewords) < self.cw_data:
+            pad = 129 + (149 * (len(codewords) + 1)) % 253 + 1
+            codewords.append(pad if pad <= 254 else pad - 254)
+        return codewords
+
+
+def datamatrix_ascii_codewords(value: str) -> list[int]:
+    """ISO/IEC 16022 ASCII encodation: a digit pair is 130 + its value, other ASCII is code + 1."""
+    codewords: list[int] = []
+    index = 0
+    while index < len(value):
+        pair = value[index : index + 2]
+        if len(pair) == 2 and pair[0] in "0123456789" and pair[1] in "0123456789":
+            codewords.append(130 + int(pair))
+            index += 2
+            continue
+        if ord(value[index]) > 127:
+            raise MalformedIdentifier(f"{value[index]!r} cannot go in an ISBT 128 bar code")
+        codewords.append(ord(value[index]) + 1)
+        index += 1
+    return codewords
+
+
+# --- drawing ------------------------------------------------------------------------------------
+
+X_TARGET: Final = 0.25 * MM
+X_MINIMUM: Final = 0.17 * MM
+BAR_HEIGHT: Final = 8 * MM
+GAP: Final = 1.2 * MM
+
+
+def _fit(text: str, font: str, size: float, width: float, *, smallest: float = 5.0) -> float:
+    while size > smallest and stringWidth(text, font, size) > width:
+        size -= 0.25
+    return size
+
+
+def _text(
+    group: Group, text: str, x: float, y: float, font: str, size: float, width: float
+) -> float:
+    """Draw `text` with its top at y, shrunk a little or wrapped to fit `width`; returns height."""
+    size = _fit(text, font, size, width, smallest=max(5.0, size * 0.8))
+    lines = simpleSplit(text, font, size, width) or [""]
+    for number, line in enumerate(lines):
+        top = y - number * size * 1.05
+        group.add(String(x, top - size * 0.8, line, fontName=font, fontSize=size))
+    return len(lines) * size * 1.05
+
+
+def _bars(data: str, x_dimension: float) -> BarcodeCode128:
+    quiet = 10 * x_dimension
+    return BarcodeCode128(
+        value=data,
+        barWidth=x_dimension,
+        barHeight=BAR_HEIGHT,
+        humanReadable=0,
+        lquiet=quiet,
+        rquiet=quiet,
+    )
+
+
+def _code128(group: Group, data: str, x: float, y: float, width: float) -> float:
+    bars = _bars(data, X_TARGET)
+    if bars.width > width:
+        narrower = X_TARGET * width / bars.width
+        if narrower < X_MINIMUM:
+            raise MalformedIdentifier(f"bar code {data!r} does not fit {width / MM:.0f} mm")
+        bars = _bars(data, narrower)
+    # The quiet zone sits left of x so the text lines up with the first bar (§7.4.2.1).
+    bars.x, bars.y = x - bars.lquiet, y - BAR_HEIGHT
+    group.add(bars)
+    return BAR_HEIGHT + GAP
+
+
+def _boxed(group: Group, text: str, k: str, x: float, y: float, size: float) -> float:
+    """Eye-readable identifier with K boxed after it (§7.5.1.1)."""
+    group.add(String(x, y - size * 0.8, text, fontName=FONTS.mono_bold, fontSize=size))
+    kx = x + stringWidth(text + " ", FONTS.mono_bold, size)
+    pad = size * 0.18
+    group.add(
+        Rect(
+            kx - pad,
+            y - size * 0.95,
+            stringWidth(k, FONTS.mono_bold, size) + 2 * pad,
+            size * 1.1,
+            fillColor=None,
+            strokeColor=colors.black,
+            strokeWidth=0.8,
+        )
+    )
+    group.add(String(kx, y - size * 0.8, k, fontName=FONTS.mono_bold, fontSize=size))
+    return size * 1.2
+
+
+def _identifier_block(
+    group: Group,
+    caption: str,
+    identifier: Din | ChainOfIdentityId,
+    data: str,
+    x: float,
+    y: float,
+    w: float,
+    flags: str = "00",
+) -> float:
+    top, text, k = y, identifier.eye_readable, identifier.check_character
+    y -= _text(group, caption, x, y, FONTS.sans, 6, w)
+    y -= _code128(group, data, x, y, w)
+    size = _fit(text + " WW", FONTS.mono_bold, 10, w)
+    y -= _boxed(group, text, k, x, y, size)
+    if flags_are_printed(flags):
+        # Type 1 and 2 flags: rotated 90 degrees clockwise beside the DIN (§7.4.1).
+        fx = x + stringWidth(text + " " + k + "  ", FONTS.mono_bold, size)
+        flag = Group(String(0, 0, flags, fontName=FONTS.mono, fontSize=size * 0.6))
+        flag.translate(fx, y + size * 1.1)
+        flag.rotate(-90)
+        group.add(flag)
+    return top - y + GAP
+
+
+Block = Callable[[Group, LabelContent, float, float, float], float]
+
+
+def _coi_block(g: Group, c: LabelContent, x: float, y: float, w: float) -> float:
+    return _identifier_block(g, c.caption("coi"), c.coi, c.coi.barcode_data(), x, y, w)
+
+
+def _din_block(g: Group, c: LabelContent, x: float, y: float, w: float) -> float:
+    if c.din is None:
+        return 0.0
+    data = c.din.barcode_data(c.din_flags)
+    return _identifier_block(g, c.caption("din"), c.din, data, x, y, w, c.din_flags)
+
+
+def _product_block(g: Group, c: LabelContent, x: float, y: float, w: float) -> float:
+    top = y
+    if c.product_code is not None:
+        y -= _text(g, c.caption("product_code"), x, y, FONTS.sans, 6, w)
+        y -= _code128(g, c.product_code.barcode_data(), x, y, w)
+        y -= _text(g, c.product_code.value, x, y, FONTS.mono_bold, 9, w)
+    else:
+        y -= _text(g, c.caption("product"), x, y, FONTS.sans, 6, w)
+    y -= _text(g, c.product_name, x, y, FONTS.sans_bold, 8, w)
+    return top - y + GAP
+
+
+def _expiry_block(g: Group, c: LabelContent, x: float, y: float, w: float) -> float:
+    if c.expires_at is None:
+        return 0.0
+    top = y
+    local, utc = expiry_text(c)
+    y -= _text(g, c.caption("expiry"), x, y, FONTS.sans, 6, w)
+    y -= _code128(g, expiry_barcode_data(c.expires_at, c.label_timezone), x, y, w)
+    y -= _text(g, local, x, y, FONTS.sans_bold, 9, w)
+    y -= _text(g, utc, x, y, FONTS.sans, 7, w)
+    return top - y + GAP
+
+
+def _summary_block(g: Group, c: LabelContent, x: float, y: float, w: float) -> float:
+    """Product and expiry as text only, for labels too small for their bar codes (§7.3.1)."""
+    top = y
+    y -= _text(g, c.caption("product"), x, y, FONTS.sans, 6, w)
+    if c.product_code is not None:
+        y -= _text(g, c.product_code.value, x, y, FONTS.mono_bold, 9, w)
+    y -= _text(g, c.product_name, x, y, FONTS.sans_bold, 8, w)
+    if c.expires_at is not None:
+        y -= _text(g, f"{c.caption('expiry')}: {expiry_text(c)[0]}", x, y, FONTS.sans_bold, 8, w)
+    return top - y + GAP
+
+
+def _patient_block(g: Group, c: LabelContent, x: float, y: float, w: float) -> float:
+    top = y
+    y -= _text(g, c.caption("patient"), x, y, FONTS.sans, 6, w)
+    y -= _text(g, c.patient_name, x, y, FONTS.sans_bold, 10, w)
+    if c.date_of_birth is not None:
+        dob = f"{c.caption('date_of_birth')}: {c.date_of_birth.isoformat()}"
+        y -= _text(g, dob, x, y, FONTS.sans, 8, w)
+    return top - y + GAP
+
+
+def _storage_block(g: Group, c: LabelContent, x: float, y: float, w: float) -> float:
+    top = y
+    if c.storage_temperature:
+        y -= _text(g, c.caption("storage"), x, y, FONTS.sans, 6, w)
+        y -= _text(g, c.storage_temperature, x, y, FONTS.sans_bold, 10, w)
+    if c.facility:
+        y -= _text(g, f"{c.caption('facility')}: {c.facility}", x, y, FONTS.sans, 6, w)
+    y -= _text(g, c.caption("verify"), x, y, FONTS.sans, 6, w)
+    return top - y + GAP
+
+
+def _datamatrix_block(g: Group, c: LabelContent, x: float, y: float, w: float) -> float:
+    module = min(0.5 * MM, max(0.3 * MM, (w - 2 * MM) / 44))
+    placed = Group(IsbtDataMatrix(value=datamatrix_payload(c), barWidth=module))
+    # Kept at the widget's origin and moved by the group: reportlab's ECC200DataMatrix.draw adds
+    # the widget's x and y once more, so a symbol placed by x and y lands off the label.
+    placed.translate(x + module, y - module - 44 * module)
+    g.add(placed)
+    return 44 * module + 2 * module + GAP
+
+
+# Rows of (block, column width as a fraction of the printable width), per kind.
+_LAYOUTS: Final[Mapping[LabelKind, Sequence[Sequence[tuple[Block, float]]]]] = MappingProxyType(
+    {
+        LabelKind.COLLECTION_BAG: (
+            ((_din_block, 0.5), (_product_block, 0.5)),
+            ((_coi_block, 0.62), (_datamatrix_block, 0.38)),
+            ((_patient_block, 0.5), (_storage_block, 0.5)),
+            ((_expiry_block, 0.5),),
+        ),
+        LabelKind.PRODUCT_BAG: (
+            ((_din_block, 0.5), (_product_block, 0.5)),
+            ((_coi_block, 0.62), (_datamatrix_block, 0.38)),
+            ((_expiry_block, 0.5), (_patient_block, 0.5)),
+            ((_storage_block, 1.0),),
+        ),
+        LabelKind.CASSETTE: (
+            ((_coi_block, 0.52), (_din_block, 0.48)),
+            ((_patient_block, 0.52), (_summary_block, 0.48)),
+        ),
+        LabelKind.SHIPPER: (
+            ((_coi_block, 0.45), (_din_block, 0.35), (_datamatrix_block, 0.2)),
+            ((_patient_block, 0.45), (_product_block, 0.55)),
+            ((_storage_block, 0.45), (_expiry_block, 0.55)),
+        ),
+    }
+)
+MARGIN: Final = 4 * MM
+
+
+def label_drawing(content: LabelContent) -> Drawing:
+    """The label as a reportlab Drawing (page-sized, in points)."""
+    width_mm, height_mm = PAGE_SIZES_MM[content.kind]
+    drawing = Drawing(width_mm * MM, height_mm * MM)
+    page = Group()
+    inner = drawing.width - 2 * MARGIN
+    y = drawing.height - MARGIN
+    title = content.caption(f"title.{content.kind.value}")
+    band = 6 * MM
+    page.add(Rect(MARGIN, y - band, inner, band, fillColor=colors.black, strokeColor=None))
+    size = _fit(title, FONTS.sans_bold, 9, inner - 2 * MM)
+    page.add(
+        String(
+            MARGIN + 1 * MM,
+            y - band / 2 - size * 0.35,
+            title,
+            fontName=FONTS.sans_bold,
+            fontSize=size,
+            fillColor=colors.white,
+        )
+    )
+    y -= band + 2 * MM
+    for row in _LAYOUTS[content.kind]:
+        x, used = MARGIN, 0.0
+        for block, share in row:
+            width = inner * share
+            used = max(used, block(page, content, x, y, width - 2 * MM))
+            x += width
+        y -= used
+    if y < 0:
+        raise MalformedIdentifier(f"the {content.kind.value} label content does not fit the label")
+    drawing.add(page)
+    return drawing
+
+
+def render_labels_pdf(contents: Sequence[LabelContent]) -> bytes:
+    """One page per label, each page the label's own size, fonts embedded."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, invariant=1)
+    cois = ", ".join(dict.fromkeys(c.coi.value for c in contents))
+    canvas.setTitle(f"cartflow labels {cois}")
+    canvas.setSubject(f"ISBT 128 Chain of Identity {cois}")
+    canvas.setCreator("cartflow")
+    for content in contents:
+        drawing = label_drawing(content)
+        canvas.setPageSize((drawing.width, drawing.height))
+        renderPDF.draw(drawing, canvas, 0, 0)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def render_label_pdf(content: LabelContent) -> bytes:
+    return render_labels_pdf([content])
