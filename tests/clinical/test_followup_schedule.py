@@ -15,6 +15,7 @@ from cartflow.clinical.followup_schedule import (
     followup_schedule,
     followup_status,
 )
+from cartflow.registry.followup_windows import FollowUpTrack, follow_up_schedule
 
 INFUSION = dt.date(2025, 1, 10)
 
@@ -43,6 +44,8 @@ def test_cibmtr_windows() -> None:
     # Day 100 +/- 15 = days 85-115; 6 months +/- 30 = days 150-210 (CIBMTR contact dates).
     assert visits["day_100"] == (INFUSION + 85 * day, INFUSION + 100 * day, INFUSION + 115 * day)
     assert visits["month_6"] == (INFUSION + 150 * day, INFUSION + 180 * day, INFUSION + 210 * day)
+    # 1 year: days 365-425 as the manual states it (update of 19 Dec 2023).
+    assert visits["year_1"] == (INFUSION + 365 * day, INFUSION + 365 * day, INFUSION + 425 * day)
     start, target, end = visits["year_3"]
     assert target == dt.date(2028, 1, 10)
     assert (target - start, end - target) == (30 * day, 30 * day)
@@ -99,3 +102,18 @@ def test_visits_are_in_date_order_with_windows_around_targets(
     assert targets == sorted(targets)
     assert all(v.window_start <= v.target <= v.window_end for v in schedule)
     assert all(a.window_end < b.window_start for a, b in itertools.pairwise(schedule))
+
+
+@given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2090, 12, 31)), st.booleans())
+def test_registry_time_points_match_the_registry_module(
+    infusion: dt.date, gene_modified: bool
+) -> None:
+    """The clinical worklist and the registry reports must owe the same CIBMTR windows."""
+    track = FollowUpTrack.FIFTEEN_YEAR if gene_modified else FollowUpTrack.STANDARD
+    registry = [(w.opens, w.closes) for w in follow_up_schedule(infusion, track=track)]
+    clinical = [
+        (v.window_start, v.window_end)
+        for v in followup_schedule(infusion, gene_modified=gene_modified)
+        if v.registry_report
+    ]
+    assert clinical == registry

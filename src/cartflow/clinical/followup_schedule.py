@@ -6,11 +6,11 @@ clinical.md 3.1). A product that is not gene-modified follows the CIBMTR "standa
 year 1: years 2-6, then 8, 10, 12 and 14 (clinical.md 3.1, reporting tracks [V]).
 
 Windows: the CIBMTR F4100 contact-date ranges (Forms Instruction Manual, "Contact Dates" [V]):
-day 100 +/- 15 (days 85-115), 6 months = day 180 +/- 30 (days 150-210); yearly visits +/- 30 days
-around the infusion anniversary as the brief sets them. Note: clinical.md 3.1 records the 1-year
-range as day 365-425 [V]; `YEARLY_WINDOW_DAYS` and `YEAR_ONE_WINDOW` are the two constants to change
-if the centre follows that. The day 7, 14 and 28 windows (+/- 1, 2, 3 days) are local defaults,
-not from a source.
+day 100 +/- 15 (days 85-115), 6 months = day 180 +/- 30 (days 150-210), 1 year = days 365-425
+(stated in days by the manual, update of 19 Dec 2023; clinical.md 3.1 [V]), then +/- 30 days
+around each later anniversary. These are the same windows as `cartflow.registry.followup_windows`
+(registry reporting); this module adds the early clinical visits and a per-visit worklist status.
+The day 7, 14 and 28 windows (+/- 1, 2, 3 days) are local defaults, not from a source.
 
 Invariants: visits are listed in date order; a visit whose window opens after the follow-up
 stopped (death, withdrawal, or the day before a subsequent HCT or gene-modified therapy, which
@@ -30,7 +30,8 @@ EARLY_VISITS: tuple[tuple[int, int], ...] = ((7, 1), (14, 2), (28, 3))  # (day, 
 DAY_100_WINDOW = 15
 MONTH_6_DAY = 180
 MONTH_6_WINDOW = 30
-YEAR_ONE_WINDOW = (30, 30)  # (days before, days after) the first anniversary
+YEAR_ONE_DAY = 365
+YEAR_ONE_WINDOW = (0, 60)  # (days before, days after) day 365: the manual's days 365-425
 YEARLY_WINDOW_DAYS = 30
 LAST_YEAR_GENE_MODIFIED = 15
 STANDARD_TRACK_YEARS = (2, 3, 4, 5, 6, 8, 10, 12, 14)
@@ -91,8 +92,8 @@ def followup_schedule(
     """All follow-up visits after an infusion, in date order.
 
     Sources: issue 6 item 8 (time points); CIBMTR F4100 contact-date windows (day 100 +/- 15,
-    6 months +/- 30) [V]; 15-year follow-up of gene-modified products and the CIBMTR standard
-    track for others (clinical.md 3.1) [V].
+    6 months +/- 30, 1 year days 365-425, later years +/- 30) [V]; 15-year follow-up of
+    gene-modified products and the CIBMTR standard track for others (clinical.md 3.1) [V].
     """
     visits = [
         _visit(
@@ -121,7 +122,13 @@ def followup_schedule(
         )
     )
     visits.append(
-        _visit("year_1", "Year 1", anniversary(infusion_date, 1), *YEAR_ONE_WINDOW, registry=True)
+        _visit(
+            "year_1",
+            "Year 1",
+            infusion_date + dt.timedelta(days=YEAR_ONE_DAY),
+            *YEAR_ONE_WINDOW,
+            registry=True,
+        )
     )
     years = range(2, LAST_YEAR_GENE_MODIFIED + 1) if gene_modified else STANDARD_TRACK_YEARS
     visits.extend(
