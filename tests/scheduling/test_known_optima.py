@@ -11,12 +11,12 @@ from dataclasses import replace
 
 import pytest
 
-from cartflow.scheduling.solver import Center, DeviceOutage, Product, Site, solve, validate
+from cartflow.scheduling.solver import Center, DeviceOutage, Method, Product, Site, solve, validate
 from tests.scheduling.factories import day, order, tiny
 
 
 @pytest.mark.parametrize("method", ["greedy", "exact"])
-def test_single_episode_takes_the_earliest_chain(method: str) -> None:
+def test_single_episode_takes_the_earliest_chain(method: Method) -> None:
     """a=0, start 1, busy 1..3, release 1+3+2=6, infusion 7: cost 1 x (7-0) = 7."""
     plan = solve(tiny(order("A")), method=method, time_limit=5)
     a = plan.by_order["A"]
@@ -46,7 +46,7 @@ def test_chair_capacity_pushes_the_second_collection() -> None:
     A collected day 1 -> start 2 -> release 7 -> infusion 8 (8). Optimum 43."""
     inst = tiny(order("A", priority=1), order("B", priority=5), devices=2)
     for method in ("greedy", "exact"):
-        plan = solve(inst, method=method, time_limit=5)  # type: ignore[arg-type]
+        plan = solve(inst, method=method, time_limit=5)
         assert plan.objective == 43
         assert validate(inst, plan).feasible
 
@@ -79,7 +79,7 @@ def test_outage_moves_the_run_past_it() -> None:
     outage = DeviceOutage("S-1", day(2), day(4))
     inst = tiny(order("A"), outages=(outage,))
     for method in ("greedy", "exact"):
-        plan = solve(inst, method=method, time_limit=5)  # type: ignore[arg-type]
+        plan = solve(inst, method=method, time_limit=5)
         assert plan.by_order["A"].manufacturing_start == day(5)
         assert plan.objective == 11
 

@@ -193,6 +193,8 @@ def solve_milp(
     lp.num_col_ = len(b.cost)
     lp.num_row_ = len(b.row_lo)
     lp.col_cost_ = np.array(b.cost)
+    # Episodes that cannot fit anywhere have no column; their penalty is a constant.
+    lp.offset_ = float(sum(e.unscheduled_cost for e in net.episodes if not e.schedulable))
     lp.col_lower_ = np.zeros(len(b.cost))
     lp.col_upper_ = np.array(b.upper)
     lp.row_lower_ = np.array(b.row_lo)

@@ -1,0 +1,75 @@
+"""Invariants of both methods on generated instances, and repeatability with a seed."""
+
+from __future__ import annotations
+
+import pytest
+
+from cartflow.scheduling.solver import (
+    generate_instance,
+    instance_from_json,
+    instance_to_json,
+    solve,
+    validate,
+)
+from cartflow.scheduling.solver.network import Network
+
+CASES = [(20, 1, 60), (45, 2, 60), (45, 3, 45)]  # (episodes, seed, horizon): light to overloaded
+
+
+@pytest.mark.parametrize(("episodes", "seed", "horizon"), CASES)
+def test_both_methods_validate_and_exact_is_no_worse(
+    episodes: int, seed: int, horizon: int
+) -> None:
+    inst = generate_instance(episodes, seed, horizon_days=horizon)
+    greedy = solve(inst, method="greedy")
+    exact = solve(inst, method="exact", time_limit=4, seed=0)
+    for plan in (greedy, exact):
+        report = validate(inst, plan)
+        assert report.violations == ()
+        assert report.objective == plan.objective
+        assert plan.lower_bound is not None
+        assert plan.lower_bound <= plan.objective
+    assert exact.objective <= greedy.objective
+    assert exact.status in {"optimal", "feasible"}
+    # Both bounds are valid, so neither may exceed the other method's objective either.
+    assert greedy.lower_bound is not None and exact.lower_bound is not None
+    assert exact.lower_bound <= greedy.objective
+    assert greedy.lower_bound <= exact.objective
+
+
+def test_started_work_is_kept_by_both_methods() -> None:
+    inst = generate_instance(30, 5, horizon_days=60)
+    started = {o.id: o for o in inst.orders if o.fixed_manufacturing is not None}
+    assert started
+    for method in ("greedy", "exact"):
+        plan = solve(inst, method=method, time_limit=4)
+        for oid, o in started.items():
+            a = plan.by_order[oid]
+            assert o.fixed_manufacturing is not None
+            assert (a.device, a.manufacturing_start) == (
+                o.fixed_manufacturing.device,
+                o.fixed_manufacturing.start,
+            )
+
+
+def test_same_seed_same_plan() -> None:
+    inst = generate_instance(30, 7, horizon_days=60)
+    first = solve(inst, method="exact", time_limit=10, seed=3)
+    again = solve(inst, method="exact", time_limit=10, seed=3)
+    assert first.status == "optimal"
+    assert first.assignments == again.assignments
+    g1, g2 = solve(inst, method="greedy"), solve(inst, method="greedy")
+    assert (g1.assignments, g1.objective) == (g2.assignments, g2.objective)
+
+
+def test_generator_is_reproducible_and_round_trips_through_json() -> None:
+    a = generate_instance(40, 11)
+    assert a == generate_instance(40, 11)
+    assert a != generate_instance(40, 12)
+    assert instance_from_json(instance_to_json(a)) == a
+
+
+def test_trivial_bound_is_below_every_plan() -> None:
+    inst = generate_instance(45, 2, horizon_days=60)
+    bound = Network(inst).trivial_bound()
+    assert bound <= solve(inst, method="exact", time_limit=4).objective
