@@ -27,14 +27,8 @@ def _first_occurrences(values: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
     """Positions R's `!duplicated(y)` keeps (NaN equals NaN), in their original order."""
     nan_mask = np.isnan(values)
     finite = np.flatnonzero(~nan_mask)
-    finite_values = values[finite]
-    if finite_values.shape[0] < 2 or np.all(finite_values[1:] >= finite_values[:-1]):
-        # Non-decreasing (the usual case): a repeat can only follow its first occurrence.
-        changed = np.concatenate(([True], finite_values[1:] != finite_values[:-1]))
-        kept = finite[changed]
-    else:
-        _, first = np.unique(finite_values, return_index=True)
-        kept = finite[first]
+    _, first = np.unique(values[finite], return_index=True)
+    kept = finite[first]
     if nan_mask.any():
         kept = np.append(kept, np.flatnonzero(nan_mask)[0])
     return np.sort(kept)
@@ -52,6 +46,50 @@ def _constant_approx_index(knots: npt.NDArray[np.float64], level: float) -> int 
     return int(valid[candidates[np.argmin(values[candidates])]])
 
 
+# The crossing points R's findq uses: x where the curve first reaches p - tol and p + tol, and
+# the last element of the de-duplicated curve (NaN included), which decides the end-of-curve rule.
+_Crossings = tuple[float | None, float | None, float]
+
+
+def _crossings_general(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], p: float, tolerance: float
+) -> _Crossings:
+    kept = _first_occurrences(y)
+    x, y = x[kept], y[kept]
+    upper = _constant_approx_index(y + tolerance, p)
+    lower = _constant_approx_index(y - tolerance, p)
+    return (
+        None if upper is None else float(x[upper]),
+        None if lower is None else float(x[lower]),
+        float(y[-1]),
+    )
+
+
+def _crossings_monotone(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    finite: npt.NDArray[np.intp],
+    p: float,
+    tolerance: float,
+) -> _Crossings:
+    """Same result for a non-decreasing curve in O(log n): first occurrences are left ends."""
+    values = y[finite]
+
+    def first_at_least(level: float) -> float | None:
+        if level < values[0] or level > values[-1]:
+            return None
+        return float(x[finite[np.searchsorted(values, level, side="left")]])
+
+    last_new = finite[np.searchsorted(values, values[-1], side="left")]
+    nan_positions = np.flatnonzero(np.isnan(y))
+    last_is_nan = nan_positions.shape[0] > 0 and nan_positions[0] > last_new
+    return (
+        first_at_least(p - tolerance),
+        first_at_least(p + tolerance),
+        float("nan") if last_is_nan else float(values[-1]),
+    )
+
+
 def step_quantile(
     time: npt.ArrayLike,
     cumulative: npt.ArrayLike,
@@ -67,24 +105,21 @@ def step_quantile(
     """
     x = np.concatenate(([start], np.asarray(time, dtype=np.float64)))
     y = np.concatenate(([0.0], np.asarray(cumulative, dtype=np.float64)))
-    if np.all(np.isnan(y)) or np.nanmax(y) < p:
+    finite = np.flatnonzero(~np.isnan(y))
+    if finite.shape[0] == 0 or np.max(y[finite]) < p:
         return None
-    x_max = float(x[-1])
-    kept = _first_occurrences(y)
-    x = x[kept]
-    y = y[kept]
     if p == 0:
         return float(x[0])
-    upper_index = _constant_approx_index(y + tolerance, p)
-    lower_index = _constant_approx_index(y - tolerance, p)
-    last = y[-1]
+    values = y[finite]
+    if np.all(values[1:] >= values[:-1]):
+        upper, lower, last = _crossings_monotone(x, y, finite, p, tolerance)
+    else:
+        upper, lower, last = _crossings_general(x, y, p, tolerance)
     if not np.isnan(last) and abs(p - last) < tolerance:
-        if upper_index is None:
-            return None
-        return float((x[upper_index] + x_max) / 2)
-    if upper_index is None or lower_index is None:
+        return None if upper is None else (upper + float(x[-1])) / 2
+    if upper is None or lower is None:
         return None
-    return float((x[upper_index] + x[lower_index]) / 2)
+    return (upper + lower) / 2
 
 
 def curve_quantile(
