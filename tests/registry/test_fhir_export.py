@@ -58,7 +58,7 @@ def test_bundle_json_parses_back_with_fhir_resources() -> None:
     text = fhir_bundle_json(_export(), bundle_id="export-1", timestamp=STAMP)
     bundle = Bundle.model_validate_json(text)
     assert bundle.type == "collection"
-    kinds = Counter(entry.resource.get_resource_type() for entry in bundle.entry)
+    kinds = Counter(type(entry.resource).__name__ for entry in bundle.entry or [])
     assert kinds == {
         "Patient": 2,
         "Condition": 2,
@@ -89,19 +89,22 @@ def test_every_reference_points_to_an_entry() -> None:
 
 
 def test_infusion_uses_the_product_and_toxicity_carries_the_grade() -> None:
-    bundle = build_fhir_bundle(_export(), bundle_id="export-1", timestamp=STAMP)
-    by_type = {type(e.resource): e for e in bundle.entry}
-    product_entry = by_type[BiologicallyDerivedProduct]
-    infusion = next(
-        e.resource
-        for e in bundle.entry
-        if isinstance(e.resource, Procedure) and e.resource.usedReference
+    entries = build_fhir_bundle(_export(), bundle_id="export-1", timestamp=STAMP).entry or []
+    product_url = next(
+        e.fullUrl for e in entries if isinstance(e.resource, BiologicallyDerivedProduct)
     )
-    assert infusion.usedReference[0].reference == product_entry.fullUrl
+    used = [
+        reference.reference
+        for e in entries
+        if isinstance(e.resource, Procedure)
+        for reference in e.resource.usedReference or []
+    ]
+    assert used == [product_url]
     grades = {
-        o.resource.code.coding[0].code: o.resource.valueInteger
-        for o in bundle.entry
-        if isinstance(o.resource, Observation) and o.resource.valueInteger is not None
+        coding.code: e.resource.valueInteger
+        for e in entries
+        if isinstance(e.resource, Observation) and e.resource.valueInteger is not None
+        for coding in e.resource.code.coding or []
     }
     assert grades == {"crs-max-grade": 2, "icans-max-grade": 0}
 

@@ -8,6 +8,7 @@ import matplotlib.image
 import pytest
 
 from cartflow.errors import InvalidInput
+from cartflow.registry.km import SurvivalCurve
 from cartflow.registry.plots import cif_plot, km_plot
 from cartflow.registry.summaries import cif_by_group, km_by_group
 from tests.registry.datasets import bmt, lung
@@ -15,7 +16,7 @@ from tests.registry.datasets import bmt, lung
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _lung_curves():  # type: ignore[no-untyped-def]
+def _lung_curves() -> list[tuple[str, SurvivalCurve]]:
     data = lung()
     return km_by_group(data["time"], data["status"], data["sex"].map({1: "male", 2: "female"}))
 
