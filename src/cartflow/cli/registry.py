@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,12 +19,13 @@ from rich.table import Table
 
 from cartflow.cli.common import fail
 from cartflow.errors import CartflowError
-from cartflow.registry.cif import IncidenceCurve
-from cartflow.registry.csv_input import SurvivalColumns, read_survival_csv
-from cartflow.registry.km import SurvivalCurve, check_ci_type
-from cartflow.registry.logrank import logrank_test
-from cartflow.registry.plots import cif_plot, km_plot
-from cartflow.registry.summaries import cif_by_group, cif_report, km_by_group, km_report
+
+# The estimators pull in scipy and matplotlib; import them only when a registry command runs so
+# that every other `cartflow` command starts quickly.
+if TYPE_CHECKING:
+    from cartflow.registry.cif import IncidenceCurve
+    from cartflow.registry.csv_input import SurvivalColumns
+    from cartflow.registry.km import SurvivalCurve
 
 app = typer.Typer(no_args_is_help=True, help="Outcome statistics from files.")
 
@@ -67,12 +68,16 @@ def _write_plot(path: Path, image: bytes) -> None:
 def _read(
     file: Path, time: str, event: str, group: str | None, *, competing: bool
 ) -> SurvivalColumns:
+    from cartflow.registry.csv_input import read_survival_csv
+
     return read_survival_csv(
         file, time_column=time, event_column=event, group_column=group, competing=competing
     )
 
 
 def _km_table(curves: list[tuple[str, SurvivalCurve]], columns: SurvivalColumns) -> None:
+    from cartflow.registry.logrank import logrank_test
+
     console = Console()
     first = curves[0][1]
     table = Table(
@@ -125,6 +130,10 @@ def km(
     plot: PlotOpt = None,
 ) -> None:
     """Kaplan-Meier survival with CIs, medians and (with --group) a log-rank test."""
+    from cartflow.registry.km import check_ci_type
+    from cartflow.registry.plots import km_plot
+    from cartflow.registry.summaries import km_by_group, km_report
+
     try:
         transform = check_ci_type(ci)
         columns = _read(file, time, event, group, competing=False)
@@ -154,6 +163,9 @@ def cif(
     plot: PlotOpt = None,
 ) -> None:
     """Cumulative incidence of each cause with competing risks (exact Aalen-Johansen)."""
+    from cartflow.registry.plots import cif_plot
+    from cartflow.registry.summaries import cif_by_group, cif_report
+
     try:
         columns = _read(file, time, event, group, competing=True)
         curves = cif_by_group(columns.time, columns.event, columns.group, conf_level=conf_level)
