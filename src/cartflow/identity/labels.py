@@ -9,7 +9,7 @@ Rules followed (ICCBBA ST-001 v6.2.2):
   DIN flags printed rotated 90 degrees clockwise, Type 3 flags never printed.
 - §7.5.1.1: the check character K boxed beside the eye-readable DIN and chain of identity
   identifier, never inside a bar code; §7.4 and §7.5.1.1: identifiers in a typeface that tells
-  0 from O and 1 from I (DejaVu Sans Mono: slashed zero, serifed one).
+  0 from O and 1 from I (DejaVu Sans Mono: dotted zero, serifed one).
 - §7.4.4.2: dates in ISO 8601; a cellular therapy expiry in local time with the zone, and UTC
   beneath it in parentheses.
 The positions of the blocks are cartflow's own: ST-004 (cellular therapy labelling) was not at hand.
@@ -63,6 +63,33 @@ PAGE_SIZES_MM: Final[Mapping[LabelKind, tuple[float, float]]] = MappingProxyType
         LabelKind.SHIPPER: (150, 100),
     }
 )
+
+LAYOUTS: Final[Mapping[LabelKind, tuple[tuple[tuple[str, float], ...], ...]]] = MappingProxyType(
+    {
+        LabelKind.COLLECTION_BAG: (
+            (("din", 0.5), ("product", 0.5)),
+            (("coi", 0.62), ("datamatrix", 0.38)),
+            (("patient", 0.5), ("storage", 0.5)),
+            (("expiry", 0.5),),
+        ),
+        LabelKind.PRODUCT_BAG: (
+            (("din", 0.5), ("product", 0.5)),
+            (("coi", 0.62), ("datamatrix", 0.38)),
+            (("expiry", 0.5), ("patient", 0.5)),
+            (("storage", 1.0),),
+        ),
+        LabelKind.CASSETTE: (
+            (("coi", 0.52), ("din", 0.48)),
+            (("patient", 0.52), ("summary", 0.48)),
+        ),
+        LabelKind.SHIPPER: (
+            (("coi", 0.45), ("din", 0.35), ("datamatrix", 0.2)),
+            (("patient", 0.45), ("product", 0.55)),
+            (("storage", 0.45), ("expiry", 0.55)),
+        ),
+    }
+)
+"""Rows of (block, share of the printable width) per kind; the PDF and ZPL renderers follow it."""
 
 DEFAULT_CAPTIONS: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -391,30 +418,16 @@ def _datamatrix_block(g: Group, c: LabelContent, x: float, y: float, w: float) -
     return 44 * module + 2 * module + GAP
 
 
-# Rows of (block, column width as a fraction of the printable width), per kind.
-_LAYOUTS: Final[Mapping[LabelKind, Sequence[Sequence[tuple[Block, float]]]]] = MappingProxyType(
+_BLOCKS: Final[Mapping[str, Block]] = MappingProxyType(
     {
-        LabelKind.COLLECTION_BAG: (
-            ((_din_block, 0.5), (_product_block, 0.5)),
-            ((_coi_block, 0.62), (_datamatrix_block, 0.38)),
-            ((_patient_block, 0.5), (_storage_block, 0.5)),
-            ((_expiry_block, 0.5),),
-        ),
-        LabelKind.PRODUCT_BAG: (
-            ((_din_block, 0.5), (_product_block, 0.5)),
-            ((_coi_block, 0.62), (_datamatrix_block, 0.38)),
-            ((_expiry_block, 0.5), (_patient_block, 0.5)),
-            ((_storage_block, 1.0),),
-        ),
-        LabelKind.CASSETTE: (
-            ((_coi_block, 0.52), (_din_block, 0.48)),
-            ((_patient_block, 0.52), (_summary_block, 0.48)),
-        ),
-        LabelKind.SHIPPER: (
-            ((_coi_block, 0.45), (_din_block, 0.35), (_datamatrix_block, 0.2)),
-            ((_patient_block, 0.45), (_product_block, 0.55)),
-            ((_storage_block, 0.45), (_expiry_block, 0.55)),
-        ),
+        "coi": _coi_block,
+        "din": _din_block,
+        "product": _product_block,
+        "expiry": _expiry_block,
+        "patient": _patient_block,
+        "storage": _storage_block,
+        "summary": _summary_block,
+        "datamatrix": _datamatrix_block,
     }
 )
 MARGIN: Final = 4 * MM
@@ -442,11 +455,11 @@ def label_drawing(content: LabelContent) -> Drawing:
         )
     )
     y -= band + 2 * MM
-    for row in _LAYOUTS[content.kind]:
+    for row in LAYOUTS[content.kind]:
         x, used = MARGIN, 0.0
-        for block, share in row:
+        for name, share in row:
             width = inner * share
-            used = max(used, block(page, content, x, y, width - 2 * MM))
+            used = max(used, _BLOCKS[name](page, content, x, y, width - 2 * MM))
             x += width
         y -= used
     if y < 0:

@@ -17,16 +17,16 @@ on the printer (e.g. `E:DEJAVU.TTF`) when names are not in Latin script.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Final
 
 from cartflow.identity.errors import MalformedIdentifier
 from cartflow.identity.isbt128 import ChainOfIdentityId, Din, flags_are_printed
 from cartflow.identity.labels import (
+    LAYOUTS,
     PAGE_SIZES_MM,
     LabelContent,
-    LabelKind,
     datamatrix_payload,
     expiry_text,
 )
@@ -192,26 +192,16 @@ def _datamatrix(z: _Zpl, c: LabelContent, x: int, y: int, w: int) -> int:
     return 44 * module + 2 * module + z.dots(1.2)
 
 
-_LAYOUTS: Final[Mapping[LabelKind, Sequence[Sequence[tuple[Block, float]]]]] = MappingProxyType(
+_BLOCKS: Final[Mapping[str, Block]] = MappingProxyType(
     {
-        LabelKind.COLLECTION_BAG: (
-            ((_din, 0.5), (_product, 0.5)),
-            ((_coi, 0.62), (_datamatrix, 0.38)),
-            ((_patient, 0.5), (_storage, 0.5)),
-            ((_expiry, 0.5),),
-        ),
-        LabelKind.PRODUCT_BAG: (
-            ((_din, 0.5), (_product, 0.5)),
-            ((_coi, 0.62), (_datamatrix, 0.38)),
-            ((_expiry, 0.5), (_patient, 0.5)),
-            ((_storage, 1.0),),
-        ),
-        LabelKind.CASSETTE: (((_coi, 0.52), (_din, 0.48)), ((_patient, 0.52), (_summary, 0.48))),
-        LabelKind.SHIPPER: (
-            ((_coi, 0.45), (_din, 0.35), (_datamatrix, 0.2)),
-            ((_patient, 0.45), (_product, 0.55)),
-            ((_storage, 0.45), (_expiry, 0.55)),
-        ),
+        "coi": _coi,
+        "din": _din,
+        "product": _product,
+        "expiry": _expiry,
+        "patient": _patient,
+        "storage": _storage,
+        "summary": _summary,
+        "datamatrix": _datamatrix,
     }
 )
 
@@ -230,11 +220,11 @@ def render_label_zpl(content: LabelContent, *, dpmm: int = 8, font: str = "0") -
         f"^FB{inner - z.dots(2)},1,0,L,0^FH_^FD{_hex_text(title)}^FS"
     )
     y = margin + band + z.dots(2)
-    for row in _LAYOUTS[content.kind]:
+    for row in LAYOUTS[content.kind]:
         x, used = margin, 0
-        for block, share in row:
+        for name, share in row:
             width = round(inner * share)
-            used = max(used, block(z, content, x, y, width - z.dots(2)))
+            used = max(used, _BLOCKS[name](z, content, x, y, width - z.dots(2)))
             x += width
         y += used
     if y > z.dots(height_mm):
