@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cartflow.audit.service import verify_audit_trail
+from cartflow.identity.isbt128 import ChainOfIdentityId
 from cartflow.models import AuditEvent, Diagnosis, EpisodeStateChange, Role
 from tests.factories import Network, auth, make_network, make_patient, make_user
 
@@ -58,6 +59,10 @@ def test_episode_walks_the_whole_path_and_every_step_is_audited(
     assert episode["state"] == "referred"
     assert episode["chain_of_identity"].startswith("CH" + net.site.facility_identification_number)
     assert len(episode["chain_of_identity"]) == 15
+    assert (
+        ChainOfIdentityId.parse(episode["chain_of_identity"]).check_character
+        == (episode["chain_of_identity_check_character"])
+    )
 
     people = {
         Role.CLINICIAN: auth(session, make_user(session, Role.CLINICIAN, center=net.center_a)),

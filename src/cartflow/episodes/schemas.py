@@ -87,6 +87,9 @@ class EpisodeOut(BaseModel):
     center_code: str
     site_code: str
     chain_of_identity: str | None
+    chain_of_identity_check_character: str | None = Field(
+        description="ISO 7064 Mod 37-2 check character, printed boxed beside the identifier"
+    )
     state: EpisodeState
     state_changed_at: dt.datetime
     withdrawal_reason: WithdrawalReason | None

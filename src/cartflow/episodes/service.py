@@ -27,6 +27,7 @@ from cartflow.episodes.errors import EpisodeNotFound, TransitionRefused, Unknown
 from cartflow.episodes.patients import get_patient
 from cartflow.episodes.schemas import EpisodeCreate, EpisodeOut, TransitionRequest
 from cartflow.errors import Conflict, InvalidInput
+from cartflow.identity.isbt128 import ChainOfIdentityId, make_coi
 from cartflow.identity.sequences import next_sequence
 from cartflow.models import (
     Episode,
@@ -52,12 +53,11 @@ def _audit_snapshot(episode: Episode) -> dict[str, object]:
 
 
 def assign_chain_of_identity(session: Session, *, site: ManufacturingSite, on: dt.date) -> str:
-    """ISBT 128 Chain of Identity identifier, data structure 040: 'CH' + FIN + YY + 6-digit
-    sequence (ICCBBA ST-028). The check character is computed for display, never stored inside."""
+    """ISBT 128 Chain of Identity identifier, data structure 040 (ICCBBA ST-028), issued by the
+    manufacturing site under its FIN from a never-reused yearly sequence."""
     fin = site.facility_identification_number
-    year = on.year % 100
     sequence = next_sequence(session, fin=fin, year=on.year, kind="coi")
-    return f"CH{fin}{year:02d}{sequence:06d}"
+    return make_coi(fin=fin, year=on.year, sequence=sequence).value
 
 
 def refer_episode(
@@ -295,6 +295,11 @@ def episode_out(episode: Episode) -> EpisodeOut:
         center_code=episode.center.code,
         site_code=episode.manufacturing_site.code,
         chain_of_identity=episode.chain_of_identity,
+        chain_of_identity_check_character=(
+            ChainOfIdentityId.parse(episode.chain_of_identity).check_character
+            if episode.chain_of_identity
+            else None
+        ),
         state=episode.state,
         state_changed_at=episode.state_changed_at,
         withdrawal_reason=episode.withdrawal_reason,
