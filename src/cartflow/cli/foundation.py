@@ -31,7 +31,7 @@ def _settings() -> Settings:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head")) -> None:
+def db_upgrade(revision: str = typer.Argument("heads")) -> None:
     """Apply the migrations to CARTFLOW_DATABASE_URL."""
     settings = _settings()
     try:

@@ -198,7 +198,10 @@ def apply_transition(
     episode_id: uuid.UUID,
     request: TransitionRequest,
     now: dt.datetime | None = None,
+    on_behalf_of: str | None = None,
 ) -> Episode:
+    """Move the episode. Domain services that own a step (see `Transition.owner`) pass their
+    name as `on_behalf_of` after doing their own checks; the generic endpoint passes nothing."""
     transition = workflow.transition_named(request.transition)
     if transition is None:
         known = ", ".join(sorted(workflow.TRANSITIONS))
@@ -224,7 +227,9 @@ def apply_transition(
         planned_apheresis_date=request.planned_apheresis_date,
         planned_infusion_date=request.planned_infusion_date,
     )
-    decision = transition.check(episode_facts(episode, today=moment.date()), inputs)
+    decision = transition.check(
+        episode_facts(episode, today=moment.date()), inputs, on_behalf_of=on_behalf_of
+    )
     if isinstance(decision, workflow.Denied):
         raise TransitionRefused(f"{decision.code}: {decision.message}", code=decision.code)
 

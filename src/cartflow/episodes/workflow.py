@@ -144,8 +144,18 @@ class Transition:
     guard: Guard = no_guard
     description: str = ""
     extra_guards: tuple[Guard, ...] = field(default=())
+    # A step that needs more than a state change (a signed disposition, a two-person bedside
+    # check, a scanned hand-off) is owned by that domain's service: the generic transition
+    # endpoint refuses it and names where it is recorded.
+    owner: str | None = None
 
-    def check(self, facts: EpisodeFacts, request: TransitionInput) -> Decision:
+    def check(
+        self, facts: EpisodeFacts, request: TransitionInput, *, on_behalf_of: str | None = None
+    ) -> Decision:
+        if self.owner is not None and on_behalf_of != self.owner:
+            return Denied(
+                "STATE-002", f"'{self.name}' is recorded through {self.owner}, not directly"
+            )
         if facts.state not in self.sources:
             allowed = ", ".join(sorted(s.value for s in self.sources))
             return Denied(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cartflow.identity.errors import SequenceExhausted
 from cartflow.models import IdentifierSequence
 
 MAX_SEQUENCE = 999_999
@@ -30,6 +31,6 @@ def next_sequence(session: Session, *, fin: str, year: int, kind: str) -> int:
         session.add(row)
     row.last_value = (row.last_value or 0) + 1
     if row.last_value > MAX_SEQUENCE:
-        raise OverflowError(f"{kind} sequence for {fin}/{year} is exhausted")
+        raise SequenceExhausted(f"the {kind} sequence for {fin} in {year} is used up")
     session.flush()
     return row.last_value

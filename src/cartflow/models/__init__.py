@@ -1,4 +1,12 @@
-"""All tables, one module per aggregate. Importing this package registers every table on Base."""
+"""All tables, one module per aggregate. Importing this package registers every table on Base.
+
+Every module in this package is imported below, so a new aggregate's module is picked up by the
+migrations and the drift check without editing this file; the names re-exported here are the
+foundation's.
+"""
+
+import importlib
+import pkgutil
 
 from cartflow.models.audit import AuditEvent
 from cartflow.models.episode import (
@@ -22,7 +30,11 @@ from cartflow.models.product import (
     ProductKind,
     ReleaseSpecification,
 )
+from cartflow.models.signature import ElectronicSignature
 from cartflow.models.user import AuthSession, Role, RoleAssignment, User
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = [
     "AuditEvent",
@@ -31,6 +43,7 @@ __all__ = [
     "Device",
     "Diagnosis",
     "DiseaseStatus",
+    "ElectronicSignature",
     "Episode",
     "EpisodeState",
     "EpisodeStateChange",

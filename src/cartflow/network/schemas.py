@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cartflow.errors import CartflowError
+from cartflow.identity.isbt128 import ProductCode
 from cartflow.models import Diagnosis, PatientPopulation, ProductKind
 
 Code = Field(min_length=2, max_length=32, pattern=r"^[A-Z0-9-]+$")
@@ -119,7 +121,9 @@ class ProductIn(BaseModel):
     kind: ProductKind
     holder: str = Field(min_length=1, max_length=200)
     target_antigen: str = Field(min_length=1, max_length=32)
-    isbt_product_code: str = Field(pattern=r"^S[0-9A-Z]{4}[0-9A-Z]{3}$")
+    isbt_product_code: str = Field(
+        min_length=8, max_length=8, description="ISBT 128 product code (cellular therapy: S...)"
+    )
     manufacturing_site: str = Field(description="manufacturing site code")
     manufacturing_days: int = Field(gt=0, le=120)
     qc_days: int = Field(ge=0, le=60)
@@ -130,6 +134,15 @@ class ProductIn(BaseModel):
     gene_modified: bool = True
     indications: list[IndicationIn] = Field(min_length=1)
     specification: SpecificationIn | None = None
+
+    @field_validator("isbt_product_code")
+    @classmethod
+    def _cellular_therapy_code(cls, value: str) -> str:
+        # ST-001 §2.4.3: 5-character description code, collection type, 2-character division.
+        try:
+            return ProductCode.parse(value, cellular_therapy=True).value
+        except CartflowError as exc:
+            raise ValueError(exc.message) from None
 
 
 class ProductOut(BaseModel):
