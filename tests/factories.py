@@ -20,6 +20,8 @@ from cartflow.models import (
     Device,
     Diagnosis,
     DiseaseStatus,
+    Episode,
+    EpisodeState,
     ManufacturingSite,
     Patient,
     PatientPopulation,
@@ -201,3 +203,72 @@ def make_patient(
     session.add(patient)
     session.flush()
     return patient
+
+
+# The path from referral, with the role (and place) that takes each step.
+_PATH: list[tuple[str, Role, str]] = [
+    ("confirm_eligibility", Role.CLINICIAN, "center"),
+    ("book_slot", Role.COORDINATOR, "center"),
+    ("record_apheresis", Role.APHERESIS_NURSE, "center"),
+    ("start_manufacturing", Role.PLANNER, "site"),
+    ("submit_for_qc", Role.QC_ANALYST, "site"),
+    ("release", Role.QUALIFIED_PERSON, "site"),
+    ("ship", Role.COURIER, "network"),
+    ("receive", Role.COORDINATOR, "center"),
+    ("start_lymphodepletion", Role.CLINICIAN, "center"),
+    ("infuse", Role.CLINICIAN, "center"),
+    ("start_follow_up", Role.CLINICIAN, "center"),
+]
+
+
+def make_episode(
+    session: Session,
+    net: Network,
+    *,
+    state: EpisodeState = EpisodeState.REFERRED,
+    patient: Patient | None = None,
+    center: TreatmentCenter | None = None,
+) -> Episode:
+    """An episode of `net.product` walked through the services up to `state` (test set-up: steps
+    owned by a domain service are taken on its behalf, without that domain's records)."""
+    from cartflow.auth.actor import Actor
+    from cartflow.episodes.schemas import EpisodeCreate, TransitionRequest
+    from cartflow.episodes.service import apply_transition, refer_episode
+    from cartflow.episodes.workflow import TRANSITIONS
+
+    center = center or net.center_a
+    patient = patient or make_patient(session, center)
+    today = dt.date.today()  # noqa: DTZ011
+    people: dict[tuple[Role, str], Actor] = {}
+
+    def person(role: Role, where: str) -> Actor:
+        if (role, where) not in people:
+            scope = {"center": {"center": center}, "site": {"site": net.site}, "network": {}}[where]
+            people[(role, where)] = Actor(make_user(session, role, **scope))  # type: ignore[arg-type]
+        return people[(role, where)]
+
+    episode = refer_episode(
+        session,
+        actor=person(Role.COORDINATOR, "center"),
+        data=EpisodeCreate(
+            patient_id=patient.id,
+            product=net.product.code,
+            earliest_apheresis_date=today,
+            latest_infusion_date=today + dt.timedelta(days=60),
+        ),
+    )
+    for name, role, where in _PATH:
+        if episode.state is state:
+            break
+        apply_transition(
+            session,
+            actor=person(role, where),
+            episode_id=episode.id,
+            request=TransitionRequest(
+                transition=name,
+                planned_apheresis_date=today if name == "book_slot" else None,
+            ),
+            on_behalf_of=TRANSITIONS[name].owner,
+        )
+    assert episode.state is state, f"could not walk the episode to {state}"
+    return episode

@@ -14,13 +14,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from cartflow import __version__
+from cartflow.audit.endpoints import router as audit_router
 from cartflow.auth.endpoints import router as auth_router
+from cartflow.clinical.endpoints import router as clinical_router
+from cartflow.clinical.grading_endpoints import router as grading_router
 from cartflow.config import Settings, get_settings
 from cartflow.db.engine import make_engine
 from cartflow.db.session import make_sessionmaker
-from cartflow.clinical.grading_endpoints import router as grading_router
 from cartflow.episodes.endpoints import router as episodes_router
 from cartflow.errors import CartflowError
+from cartflow.logistics.endpoints import router as logistics_router
+from cartflow.manufacturing.endpoints import router as manufacturing_router
 from cartflow.network.endpoints import router as network_router
 from cartflow.web.routes import router as web_router
 
@@ -88,6 +92,10 @@ def api_router() -> APIRouter:
     api.include_router(network_router)
     api.include_router(episodes_router)
     api.include_router(grading_router)
+    api.include_router(clinical_router)
+    api.include_router(manufacturing_router)
+    api.include_router(logistics_router)
+    api.include_router(audit_router)
     return api
 
 

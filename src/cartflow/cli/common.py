@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from cartflow.auth.actor import Actor
 
 EXIT_BAD_INPUT = 2
 
@@ -14,3 +19,27 @@ def fail(message: str, *, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """Print one line to stderr and exit (2 by default: the input was not acceptable)."""
     sys.stderr.write(message.rstrip().replace("\n", " ") + "\n")
     raise typer.Exit(code)
+
+
+def read_password(password_stdin: bool) -> str:
+    """The acting user's password: from stdin (scripts) or asked for without echo."""
+    import getpass
+
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return getpass.getpass("Password: ")
+
+
+def cli_actor(session: Session, *, username: str, password: str) -> Actor:
+    """The user a command acts as. The CLI has no session token, so every command that changes a
+    record checks the user's password (and the same lock-out rules apply)."""
+    from sqlalchemy import select
+
+    from cartflow.auth.actor import Actor
+    from cartflow.auth.passwords import verify_password
+    from cartflow.models import User
+
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        fail("wrong username or password")
+    return Actor(user)

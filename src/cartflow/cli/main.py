@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from cartflow.cli import demo, foundation, grading, identity, registry, schedule, simulate
+from cartflow.cli import (
+    clinical,
+    demo,
+    foundation,
+    grading,
+    identity,
+    logistics,
+    manufacturing,
+    registry,
+    schedule,
+    simulate,
+)
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -20,6 +31,9 @@ app.add_typer(identity.app, name="identity", help="ISBT 128 identifiers and chec
 app.add_typer(grading.app, name="grade", help="ASTCT CRS and ICANS grading.")
 app.add_typer(registry.app, name="registry", help="Outcome statistics from files.")
 app.add_typer(schedule.app, name="schedule", help="Manufacturing slot plans.")
+app.add_typer(manufacturing.app, name="manufacturing", help="Batches, QC results, disposition.")
+app.add_typer(logistics.app, name="custody", help="Hand-offs, shipments, custody.")
+app.add_typer(clinical.app, name="clinical", help="Eligibility, infusion, toxicity, follow-up.")
 app.command("simulate")(simulate.simulate)
 
 

@@ -20,6 +20,7 @@ from cartflow.scheduling.solver import (
     DeviceDown,
     Event,
     Instance,
+    Method,
     Plan,
     generate_instance,
     instance_from_json,
@@ -67,6 +68,16 @@ def _write(path: Path, text: str) -> None:
         fail(f"cannot write {path}: {exc}")
 
 
+def _method(name: str) -> Method:
+    if name == "greedy":
+        return "greedy"
+    if name == "exact":
+        return "exact"
+    if name == "cpsat":
+        return "cpsat"
+    fail(f"--method must be greedy, exact or cpsat, not {name!r}")
+
+
 def _summary(plan: Plan, total: int) -> None:
     bound = "unknown" if plan.lower_bound is None else str(plan.lower_bound)
     gap = "unknown" if plan.gap is None else f"{100 * plan.gap:.2f}%"
@@ -82,20 +93,16 @@ def _summary(plan: Plan, total: int) -> None:
 def solve_cmd(
     instance_file: InstanceArg,
     output: OutOpt,
-    method: Annotated[str, typer.Option("--method", help="greedy or exact")] = "exact",
+    method: Annotated[
+        str, typer.Option("--method", help="greedy, exact (HiGHS MILP) or cpsat (CP-SAT)")
+    ] = "exact",
     time_limit: TimeLimit = 30.0,
     seed: Seed = 0,
 ) -> None:
     """Plan an instance and write the plan; print objective, lower bound and gap."""
-    if method not in ("greedy", "exact"):
-        fail(f"--method must be greedy or exact, not {method!r}")
+    chosen = _method(method)
     instance = _load_instance(instance_file)
-    plan = solve(
-        instance,
-        method="greedy" if method == "greedy" else "exact",
-        time_limit=time_limit,
-        seed=seed,
-    )
+    plan = solve(instance, method=chosen, time_limit=time_limit, seed=seed)
     _write(output, plan_to_json(plan))
     _summary(plan, len(instance.orders))
 
@@ -167,7 +174,7 @@ def replan_cmd(
             fail("--device-down needs --from and --to")
         event = DeviceDown(device_down, first, last, when)
     if method not in ("greedy", "exact"):
-        fail(f"--method must be greedy or exact, not {method!r}")
+        fail(f"re-planning --method must be greedy or exact, not {method!r}")
     instance = _load_instance(instance_file)
     previous = _load_plan(plan_file, instance)
     try:

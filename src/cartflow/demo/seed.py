@@ -22,6 +22,7 @@ from cartflow.demo.network import CENTERS, NMRC_SITE, NOVARTIS_SITE, PRODUCTS, S
 from cartflow.episodes.patients import register_patient
 from cartflow.episodes.schemas import EpisodeCreate, PatientCreate, TransitionRequest
 from cartflow.episodes.service import apply_transition, refer_episode
+from cartflow.episodes.workflow import TRANSITIONS
 from cartflow.models import Diagnosis, DiseaseStatus, Sex, User, WithdrawalReason
 from cartflow.network.service import create_center, create_product, create_site
 
@@ -273,6 +274,9 @@ def _seed_episode(
             )
             return
         role = _ACTOR_FOR_STEP[step]
+        # Synthetic history: steps that a domain service owns (a signed release, a scanned
+        # hand-off, a bedside check) are recorded here as plain state changes on its behalf.
+        owner = TRANSITIONS[step].owner
         place = "*" if role == "courier" else site if role in _SITE_ROLES else center
         apply_transition(
             session,
@@ -288,6 +292,7 @@ def _seed_episode(
                 else "",
             ),
             now=moment,
+            on_behalf_of=owner,
         )
 
 

@@ -1,0 +1,5 @@
+"""HTTP endpoints of the logistics domain (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["logistics"])
