@@ -12,14 +12,11 @@ from reportlab.graphics.shapes import Group, String
 
 from cartflow.identity.errors import MalformedIdentifier
 from cartflow.identity.isbt128 import ChainOfIdentityId, Din, ProductCode
-from cartflow.identity.labels import (
+from cartflow.identity.labels import LabelContent, LabelKind, datamatrix_payload, expiry_text
+from cartflow.identity.labels_pdf import (
     FONTS,
     IsbtDataMatrix,
-    LabelContent,
-    LabelKind,
     datamatrix_ascii_codewords,
-    datamatrix_payload,
-    expiry_text,
     label_drawing,
     render_label_pdf,
     render_labels_pdf,

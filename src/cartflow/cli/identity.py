@@ -96,7 +96,8 @@ def sample_label(
 ) -> None:
     """Write a label for a synthetic demo episode (example FINs, fictitious patient)."""
     # Imported here: reportlab and the fonts would slow every other identity command.
-    from cartflow.identity.labels import LabelKind, render_label_pdf
+    from cartflow.identity.labels import LabelKind
+    from cartflow.identity.labels_pdf import render_label_pdf
     from cartflow.identity.labels_zpl import render_label_zpl
 
     try:

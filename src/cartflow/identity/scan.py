@@ -330,7 +330,7 @@ def verify_scan(expected: ExpectedContainer, scanned: Scan, *, now: datetime) ->
     container's; the product code matches; the coded expiry matches the record; not expired.
     """
     _require_aware(now, "now")
-    if (refusal := _check_character_rule(scanned)) is not None:
+    if (refusal := check_character_rule(scanned)) is not None:
         return refusal
     if scanned.coi is None and scanned.din is None:
         return _refuse(
@@ -362,7 +362,12 @@ def verify_scan(expected: ExpectedContainer, scanned: Scan, *, now: datetime) ->
     return _expiry_rules(expected, scanned, now)
 
 
-def _check_character_rule(scanned: Scan) -> ScanDecision | None:
+def check_character_rule(scanned: Scan) -> ScanDecision | None:
+    """The refusal when the typed K or the DIN bar code's Type 3 flags are wrong, else None.
+
+    Judged before looking the container up: a mistyped identifier must be re-read, not reported
+    as an unknown container.
+    """
     identifier = scanned.din or scanned.coi
     keyed = scanned.keyed_check_character
     if keyed is not None and identifier is not None and identifier.check_character != keyed:
