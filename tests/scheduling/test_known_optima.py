@@ -104,3 +104,9 @@ def test_second_site_used_when_the_first_is_busy() -> None:
     assert plan.objective == 16
     assert sorted(a.site for a in plan.assignments) == ["S", "T"]
     assert plan.status == "optimal"
+
+
+def test_cpsat_reaches_the_hand_optimum() -> None:
+    """Same two episodes as above: the optimum is 23."""
+    inst = tiny(order("A", ready=0, priority=1), order("B", ready=2, priority=2))
+    assert solve(inst, method="cpsat", time_limit=5).objective == 23

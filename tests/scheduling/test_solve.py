@@ -73,3 +73,12 @@ def test_trivial_bound_is_below_every_plan() -> None:
     inst = generate_instance(45, 2, horizon_days=60)
     bound = Network(inst).trivial_bound()
     assert bound <= solve(inst, method="exact", time_limit=4).objective
+
+
+def test_cpsat_plans_validate_and_respect_the_milp_bound() -> None:
+    inst = generate_instance(30, 8, horizon_days=60)
+    cpsat = solve(inst, method="cpsat", time_limit=4, seed=1)
+    exact = solve(inst, method="exact", time_limit=4, seed=1)
+    assert validate(inst, cpsat).feasible
+    assert exact.lower_bound is not None
+    assert exact.lower_bound <= cpsat.objective

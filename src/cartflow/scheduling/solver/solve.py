@@ -15,14 +15,15 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Literal
 
+from cartflow.scheduling.solver.cpsat import CpSatResult, solve_cpsat
 from cartflow.scheduling.solver.greedy import greedy_bookings, to_plan
-from cartflow.scheduling.solver.milp import solve_milp
+from cartflow.scheduling.solver.milp import MilpResult, solve_milp
 from cartflow.scheduling.solver.model import Assignment, Instance, Plan
 from cartflow.scheduling.solver.network import Network
 from cartflow.scheduling.solver.validate import validate
 
-Method = Literal["greedy", "exact"]
-METHODS: tuple[str, ...] = ("greedy", "exact")
+Method = Literal["greedy", "exact", "cpsat"]
+METHODS: tuple[str, ...] = ("greedy", "exact", "cpsat")
 
 
 def _checked(instance: Instance, plan: Plan) -> Plan | None:
@@ -60,24 +61,33 @@ def solve(
         raise RuntimeError("the greedy plan failed validation")
     if method == "greedy":
         return greedy
-    if method != "exact":
+    if method not in ("exact", "cpsat"):
         raise ValueError(f"unknown method {method!r}")
-    remaining = max(1.0, time_limit - (time.perf_counter() - started))
+    # Leave a little of the budget for extracting and validating the plan.
+    remaining = max(0.5, 0.95 * time_limit - 0.2 - (time.perf_counter() - started))
+    res: MilpResult | CpSatResult
     try:
-        res = solve_milp(
-            net,
-            time_limit=remaining,
-            seed=seed,
-            start=bookings,
-            previous=previous,
-            move_penalty=move_penalty,
-        )
+        if method == "cpsat":
+            if previous is not None:
+                raise ValueError("re-planning uses the greedy or the exact (HiGHS) method")
+            res = solve_cpsat(net, time_limit=remaining, seed=seed, hint=bookings)
+            size = f"CP-SAT: {res.status}"
+        else:
+            res = solve_milp(
+                net,
+                time_limit=remaining,
+                seed=seed,
+                start=bookings,
+                previous=previous,
+                move_penalty=move_penalty,
+            )
+            size = f"{res.columns} columns, {res.rows} rows; HiGHS: {res.status}"
     except (RuntimeError, MemoryError) as exc:
         return replace(
             greedy,
-            method="exact",
+            method=method,
             status="fallback",
-            message=f"HiGHS failed: {exc}",
+            message=f"solver failed: {exc}",
             seconds=time.perf_counter() - started,
         )
     bound = None
@@ -85,13 +95,12 @@ def solve(
         bound = max(trivial, math.ceil(res.bound - 1e-6))
     elif previous is None:
         bound = trivial
-    size = f"{res.columns} columns, {res.rows} rows; HiGHS: {res.status}"
     best = greedy
     if res.bookings is not None:
         plan = to_plan(
             net,
             res.bookings,
-            method="exact",
+            method=method,
             status="feasible",
             lower_bound=bound,
             started=started,
@@ -101,17 +110,17 @@ def solve(
         if checked is None:  # pragma: no cover - a model bug: never hand out an invalid plan
             return replace(
                 greedy,
-                method="exact",
+                method=method,
                 status="fallback",
                 seconds=time.perf_counter() - started,
-                message=f"the MILP plan failed validation; {size}",
+                message=f"the solver's plan failed validation; {size}",
             )
         if checked.objective <= greedy.objective or previous is not None:
             best = checked
     proven = bound is not None and best.objective <= bound
     return replace(
         best,
-        method="exact",
+        method=method,
         status="optimal" if proven else "feasible",
         lower_bound=bound,
         seconds=time.perf_counter() - started,
