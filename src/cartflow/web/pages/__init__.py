@@ -1,0 +1,1 @@
+"""The pages, one module per role or topic; `cartflow.web.routes` mounts them."""

@@ -1,0 +1,99 @@
+"""Log-in and log-out.
+
+The session cookie is HttpOnly and SameSite=Strict (Secure in production); the log-in form is
+bound to a pre-session nonce (see `cartflow.web.csrf`) and log-out is a CSRF-checked POST.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from cartflow.auth import service as auth_service
+from cartflow.auth.dependencies import SESSION_COOKIE
+from cartflow.config import Settings
+from cartflow.db.session import DbSession
+from cartflow.web.csrf import LOGIN_NONCE_COOKIE, login_nonce_csrf, new_login_nonce
+from cartflow.web.pageauth import page_router
+from cartflow.web.templating import render
+
+router = page_router()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: an open redirect would let a phishing link borrow our log-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _login_form(
+    request: Request, *, error: str | None, next_path: str, status_code: int = 200
+) -> Response:
+    nonce = request.cookies.get(LOGIN_NONCE_COOKIE) or new_login_nonce()
+    response = render(
+        request,
+        "login.html",
+        {"error": error, "next": next_path, "csrf_token": login_nonce_csrf(request, nonce)},
+        status_code=status_code,
+    )
+    settings: Settings = request.app.state.settings
+    response.set_cookie(
+        LOGIN_NONCE_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="strict",
+        secure=settings.environment == "production",
+    )
+    return response
+
+
+@router.get("/login")
+def login_page(
+    request: Request, next_path: Annotated[str | None, Query(alias="next", max_length=500)] = None
+) -> Response:
+    return _login_form(request, error=None, next_path=_safe_next(next_path))
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    session: DbSession,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    next_path: Annotated[str, Form(alias="next", max_length=500)] = "/",
+) -> Response:
+    settings: Settings = request.app.state.settings
+    outcome = auth_service.login(
+        session,
+        username=username.strip(),
+        password=password,
+        client="web",
+        lifetime=dt.timedelta(hours=settings.session_max_hours),
+    )
+    if outcome.token is None:
+        message = outcome.refusal.message if outcome.refusal else "log-in refused"
+        return _login_form(request, error=message, next_path=_safe_next(next_path), status_code=401)
+    response = RedirectResponse(_safe_next(next_path), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        outcome.token,
+        httponly=True,
+        samesite="strict",
+        secure=settings.environment == "production",
+    )
+    response.delete_cookie(LOGIN_NONCE_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: DbSession) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token is not None:
+        auth_service.logout(session, token=token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
