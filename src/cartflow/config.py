@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "cartflow-development-secret-change-me"  # noqa: S105 - refused in production
@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # Part 11 §11.300: sessions end after inactivity; 15 minutes suits a shared ward tablet.
     session_idle_minutes: int = 15
     session_max_hours: int = 12
+    # Part 11 §11.300(d): repeated wrong passwords (log-in or signing) lock the account for a while.
+    max_failed_logins: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     max_request_bytes: int = 1_000_000
 
     @model_validator(mode="after")

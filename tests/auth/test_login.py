@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cartflow.models import AuthSession, Role, User
 from tests.factories import PASSWORD, auth, make_user
+from tests.web.helpers import csrf_of
 
 
 def test_login_returns_a_token_that_authenticates(client: TestClient, session: Session) -> None:
@@ -76,15 +77,20 @@ def test_idle_session_expires(client: TestClient, session: Session) -> None:
 
 def test_page_login_sets_an_httponly_cookie(client: TestClient, session: Session) -> None:
     user = make_user(session, Role.COORDINATOR)
-    response = client.post(
-        "/login", data={"username": user.username, "password": PASSWORD}, follow_redirects=False
-    )
+    form = {"username": user.username, "password": PASSWORD}
+    token = csrf_of(client.get("/login").text)  # the log-in form is CSRF-bound (cartflow.web.csrf)
+    response = client.post("/login", data=form | {"csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303
     cookie = response.headers["set-cookie"]
     assert "cartflow_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
-    home = client.get("/")
-    assert home.status_code == 200 and user.full_name in home.text
-    bad = client.post("/login", data={"username": user.username, "password": "nope-nope-nope"})
+    me = client.get("/api/v1/auth/me")  # the cookie alone authenticates
+    assert me.status_code == 200 and me.json()["username"] == user.username
+    client.cookies.clear()
+    token = csrf_of(client.get("/login").text)
+    bad = client.post(
+        "/login",
+        data={"username": user.username, "password": "nope-nope-nope", "csrf_token": token},
+    )
     assert bad.status_code == 401 and "wrong username or password" in bad.text
 
 

@@ -1,19 +1,27 @@
-"""Log-in, log-out, the current user, and user administration."""
+"""Log-in, log-out, the current user, password change, and user administration (network admins;
+users are deactivated, never deleted)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
-from cartflow.auth import service
-from cartflow.auth.dependencies import CurrentActor, CurrentUser, request_token, require_role
-from cartflow.auth.schemas import LoginRequest, LoginResponse, UserCreate, UserOut
+from cartflow.auth import admin, service
+from cartflow.auth.dependencies import CurrentActor, CurrentUser, request_token
+from cartflow.auth.schemas import (
+    LoginRequest,
+    LoginResponse,
+    PasswordChange,
+    UserAdminAction,
+    UserCreate,
+    UserOut,
+)
 from cartflow.config import Settings
 from cartflow.db.session import DbSession
-from cartflow.models import Role, User
+from cartflow.models import User
 
 router = APIRouter(tags=["auth"])
 
@@ -31,6 +39,7 @@ def login(body: LoginRequest, request: Request, session: DbSession) -> LoginResp
         password=body.password,
         client="api",
         lifetime=dt.timedelta(hours=settings.session_max_hours),
+        lockout=service.LockoutPolicy.from_settings(settings),
     )
     if outcome.refusal is not None or outcome.token is None or outcome.user is None:
         refusal = outcome.refusal
@@ -51,15 +60,31 @@ def me(user: CurrentUser) -> User:
     return user
 
 
+@router.post(
+    "/auth/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: {"description": "the current password is wrong (counts towards lock-out)"}},
+)
+def change_password(
+    body: PasswordChange, request: Request, session: DbSession, actor: CurrentActor
+) -> None:
+    service.change_password(
+        session,
+        actor=actor,
+        old_password=body.old_password,
+        new_password=body.password,
+        current_token=request_token(request),
+    )
+
+
 @router.get("/users", response_model=list[UserOut])
 def list_users(session: DbSession, actor: CurrentActor) -> list[User]:
-    require_role(actor, Role.ADMIN)
-    return list(session.execute(select(User).order_by(User.username)).scalars())
+    return admin.list_users(session, actor=actor)
 
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 def create_user(body: UserCreate, session: DbSession, actor: CurrentActor) -> User:
-    require_role(actor, Role.ADMIN)
+    admin.require_network_admin(actor)
     return service.create_user(
         session,
         actor=actor.as_audit_actor(),
@@ -70,3 +95,19 @@ def create_user(body: UserCreate, session: DbSession, actor: CurrentActor) -> Us
         locale=body.locale,
         grants=[service.RoleGrant(g.role, g.center, g.site) for g in body.roles],
     )
+
+
+@router.post("/users/{user_id}/deactivate", response_model=UserOut)
+def deactivate_user(
+    user_id: uuid.UUID, body: UserAdminAction, session: DbSession, actor: CurrentActor
+) -> User:
+    user = admin.get_user(session, actor=actor, user_id=user_id)
+    return admin.deactivate_user(session, actor=actor, user=user, reason=body.reason)
+
+
+@router.post("/users/{user_id}/unlock", response_model=UserOut)
+def unlock_user(
+    user_id: uuid.UUID, body: UserAdminAction, session: DbSession, actor: CurrentActor
+) -> User:
+    user = admin.get_user(session, actor=actor, user_id=user_id)
+    return admin.unlock_user(session, actor=actor, user=user, reason=body.reason)

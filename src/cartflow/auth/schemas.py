@@ -1,17 +1,19 @@
-"""API shapes for log-in and users."""
+"""API shapes for log-in, passwords and users."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cartflow.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from cartflow.models import Role
 
 
 class LoginRequest(BaseModel):
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
 
 
 class RoleGrantIn(BaseModel):
@@ -37,6 +39,9 @@ class UserOut(BaseModel):
     email: str
     locale: str
     is_active: bool
+    locked_until: dt.datetime | None = Field(
+        default=None, description="set while the account is locked after wrong passwords"
+    )
     roles: list[RoleOut]
 
 
@@ -50,6 +55,23 @@ class UserCreate(BaseModel):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9._-]+$")
     full_name: str = Field(min_length=1, max_length=200)
     email: str = Field(default="", max_length=200)
-    password: str = Field(min_length=10, max_length=256)
+    password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description="at least 10 characters, not the username, not a common password",
+    )
     locale: str = Field(default="ru", pattern=r"^(ru|en)$")
     roles: list[RoleGrantIn] = Field(min_length=1)
+
+
+class PasswordChange(BaseModel):
+    old_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description="the new password: at least 10 characters, not the username, not common",
+    )
+
+
+class UserAdminAction(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, description="why (kept in the audit trail)")

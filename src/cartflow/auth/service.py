@@ -1,8 +1,10 @@
-"""Users, log-in and sessions.
+"""Users, log-in, sessions and passwords.
 
 Tokens are random (secrets.token_urlsafe), stored as SHA-256 only, and expire after a period of
-inactivity and after an absolute lifetime (21 CFR 11.300; EU GMP Annex 11 §12). Five wrong
-passwords lock the account for 15 minutes. Every user change is audited.
+inactivity and after an absolute lifetime (21 CFR 11.300; EU GMP Annex 11 §12). Wrong passwords,
+at log-in, at signing or when changing one's password, count towards a lock-out
+(`CARTFLOW_MAX_FAILED_LOGINS`, default 5, for `CARTFLOW_LOCKOUT_MINUTES`, default 15); the count
+restarts at a successful log-in. Every user change is audited; passwords never enter the trail.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from sqlalchemy.orm import Session
 
 from cartflow.audit.canonical import snapshot
 from cartflow.audit.service import SYSTEM_ACTOR, AuditActor, record_event
-from cartflow.auth.errors import AccountLocked, InvalidCredentials, SessionExpired
-from cartflow.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from cartflow.auth.actor import Actor
+from cartflow.auth.errors import AccountLocked, InvalidCredentials, SessionExpired, WrongPassword
+from cartflow.auth.passwords import check_password_policy, hash_password, verify_password
+from cartflow.config import Settings, get_settings
 from cartflow.db.base import utcnow
 from cartflow.errors import Conflict, InvalidInput
 from cartflow.models import (
@@ -32,10 +36,25 @@ from cartflow.models import (
 )
 from cartflow.models.user import CENTER_ROLES, SITE_ROLES
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = dt.timedelta(minutes=15)
 # Refresh last_seen_at at most this often: a write per request would serialise readers on SQLite.
 _TOUCH_INTERVAL = dt.timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """How many wrong passwords in a row lock an account, and for how long."""
+
+    max_failures: int = 5
+    minutes: int = 15
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> LockoutPolicy:
+        settings = settings or get_settings()
+        return cls(max_failures=settings.max_failed_logins, minutes=settings.lockout_minutes)
+
+    @property
+    def duration(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.minutes)
 
 
 @dataclass(frozen=True)
@@ -45,7 +64,7 @@ class RoleGrant:
     site_code: str | None = None
 
 
-def _token_digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -68,10 +87,7 @@ def create_user(
     email: str = "",
     locale: str = "ru",
 ) -> User:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
+    check_password_policy(password, username=username)
     if not grants:
         raise InvalidInput("a user needs at least one role", field="roles")
     if session.execute(select(User.id).where(User.username == username)).first():
@@ -142,39 +158,33 @@ def login(
     password: str,
     client: str,
     lifetime: dt.timedelta,
+    lockout: LockoutPolicy | None = None,
 ) -> LoginOutcome:
     """Check the password and open a session; the raw token is shown once and stored hashed."""
+    policy = lockout or LockoutPolicy.from_settings()
     now = utcnow()
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.is_active:
         # Same message for unknown and disabled users: do not reveal which usernames exist.
         return LoginOutcome(None, None, InvalidCredentials("wrong username or password"))
-    if user.locked_until is not None and user.locked_until > now:
+    if is_locked(user, now=now):
         return LoginOutcome(
             None,
             None,
-            AccountLocked("too many failed log-ins; the account is locked for 15 minutes"),
+            AccountLocked(
+                "too many wrong passwords: the account is locked; try again later "
+                "or ask an administrator to unlock it"
+            ),
         )
     if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-            record_event(
-                session,
-                actor=SYSTEM_ACTOR,
-                record_type="user",
-                record_id=user.id,
-                action="lock",
-                reason="too many failed log-ins",
-            )
+        register_failed_password(session, user=user, policy=policy, what="log-in", now=now)
         return LoginOutcome(None, None, InvalidCredentials("wrong username or password"))
     user.failed_logins = 0
     user.locked_until = None
     token = secrets.token_urlsafe(32)
     session.add(
         AuthSession(
-            token_sha256=_token_digest(token),
+            token_sha256=token_digest(token),
             user_id=user.id,
             created_at=now,
             last_seen_at=now,
@@ -186,10 +196,90 @@ def login(
     return LoginOutcome(token, user, None)
 
 
+def is_locked(user: User, *, now: dt.datetime | None = None) -> bool:
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
+
+
+def register_failed_password(
+    session: Session,
+    *,
+    user: User,
+    policy: LockoutPolicy,
+    what: str,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Count one wrong password (at log-in, signing or password change); lock the account when the
+    count reaches the policy's limit. Returns True when this failure locked the account."""
+    now = now or utcnow()
+    user.failed_logins += 1
+    if user.failed_logins < policy.max_failures:
+        session.flush()
+        return False
+    user.locked_until = now + policy.duration
+    user.failed_logins = 0
+    session.flush()
+    record_event(
+        session,
+        actor=SYSTEM_ACTOR,
+        record_type="user",
+        record_id=user.id,
+        action="lock",
+        after={"locked_until": user.locked_until},
+        reason=f"{policy.max_failures} wrong passwords in a row (last at {what})",
+        occurred_at=now,
+    )
+    return True
+
+
+def end_sessions(session: Session, *, user_id: uuid.UUID, keep_token: str | None = None) -> int:
+    """Revoke the user's open sessions (all but `keep_token`'s); returns how many ended."""
+    now = utcnow()
+    keep = token_digest(keep_token) if keep_token is not None else None
+    open_sessions = session.execute(
+        select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+    ).scalars()
+    ended = 0
+    for auth in open_sessions:
+        if auth.token_sha256 != keep:
+            auth.revoked_at = now
+            ended += 1
+    session.flush()
+    return ended
+
+
+def change_password(
+    session: Session,
+    *,
+    actor: Actor,
+    old_password: str,
+    new_password: str,
+    current_token: str | None,
+) -> None:
+    """Change one's own password. The old one is needed (a wrong one counts towards the lock-out,
+    see `auth.dependencies`); the new one must meet the policy; the other sessions end."""
+    user = actor.user
+    if not verify_password(user.password_hash, old_password):
+        raise WrongPassword("the current password does not match", field="old_password")
+    check_password_policy(new_password, username=user.username)
+    if verify_password(user.password_hash, new_password):
+        raise InvalidInput("the new password must differ from the current one", field="password")
+    user.password_hash = hash_password(new_password)
+    ended = end_sessions(session, user_id=user.id, keep_token=current_token)
+    record_event(
+        session,
+        actor=actor.as_audit_actor(),
+        record_type="user",
+        record_id=user.id,
+        action="change_password",
+        after={"sessions_ended": ended},
+        reason="changed by the user",
+    )
+
+
 def authenticate(session: Session, *, token: str, idle: dt.timedelta) -> User:
     now = utcnow()
     auth = session.execute(
-        select(AuthSession).where(AuthSession.token_sha256 == _token_digest(token))
+        select(AuthSession).where(AuthSession.token_sha256 == token_digest(token))
     ).scalar_one_or_none()
     if auth is None or auth.revoked_at is not None:
         raise SessionExpired("not logged in, or the session has ended")
@@ -205,7 +295,7 @@ def authenticate(session: Session, *, token: str, idle: dt.timedelta) -> User:
 
 def logout(session: Session, *, token: str) -> None:
     auth = session.execute(
-        select(AuthSession).where(AuthSession.token_sha256 == _token_digest(token))
+        select(AuthSession).where(AuthSession.token_sha256 == token_digest(token))
     ).scalar_one_or_none()
     if auth is not None and auth.revoked_at is None:
         auth.revoked_at = utcnow()
