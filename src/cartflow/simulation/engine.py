@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
@@ -55,7 +55,7 @@ from cartflow.simulation.tally import (
     resolve_workup,
 )
 
-ARRIVE, DEVICE_CHECK, BED_CHECK, RUN_FAILED, OOS_REWORK, CHAIR_CANCEL, REPLAN = range(7)
+DEVICE_CHECK, RUN_FAILED, OOS_REWORK, CHAIR_CANCEL, REPLAN = range(5)
 TREATED, DROPPED, FAILED = 10, 11, 12  # states after the dropout clock stops
 INF = math.inf
 UNLIMITED = 1 << 62
@@ -80,10 +80,9 @@ def simulate_patients(net: Network, policy: Policy, tab: PatientTable) -> RawRes
     releases = [DayCalendar(r) if r else None for r in net.site_releases]
     bed_cap = [b if b else UNLIMITED for b in net.center_beds]
     bed_ends: list[list[float]] = [[] for _ in net.center_ids]
-    bed_check = [INF] * len(net.center_ids)
-    bed_queue: list[deque[Patient]] = [deque() for _ in net.center_ids]
+    # Products on their way to each center: (arrival time, tie-break, patient).
+    arrivals: list[list[tuple[float, int, Patient]]] = [[] for _ in net.center_ids]
     site_token = [Patient(-1, 0, 0, 0, s, 0, 0.0) for s in range(len(net.site_ids))]
-    center_token = [Patient(-1, c, 0, 0, 0, 0, 0.0) for c in range(len(net.center_ids))]
     lead, transit = net.center_lead, net.transit
     p_site, p_ld, p_stay = net.product_site, net.product_ld, net.product_stay
     p_attempts, p_reaph = net.product_attempts, net.product_reapheresis
@@ -170,7 +169,7 @@ def simulate_patients(net: Network, policy: Policy, tab: PatientTable) -> RawRes
             return
         if w0 <= release <= horizon:
             released += 1
-        hpush(heap, (release + transit[p.center][s], seq, ARRIVE, p))
+        arrivals[p.center].append((release + transit[p.center][s], seq, p))
 
     def serve_site(s: int, now: float) -> None:
         """Free finished devices, give them to the list in policy order, wake up at the next end."""
@@ -206,23 +205,6 @@ def simulate_patients(net: Network, policy: Policy, tab: PatientTable) -> RawRes
                 inf_center[c] += 1
         else:
             res.in_system += 1
-
-    def serve_center(c: int, now: float) -> None:
-        """Free beds whose stay has ended, admit waiting patients, wake up at the next end."""
-        nonlocal seq
-        ends, cap, waiting = bed_ends[c], bed_cap[c], bed_queue[c]
-        while ends and ends[0] <= now:
-            hpop(ends)
-        while waiting and len(ends) < cap:
-            q = waiting.popleft()
-            if q.drop_at <= now:
-                drop(q, BED_WAIT)
-            else:
-                start_ld(q, now)
-        if waiting and ends[0] < bed_check[c]:
-            bed_check[c] = ends[0]
-            seq += 1
-            hpush(heap, (ends[0], seq, BED_CHECK, center_token[c]))
 
     def rejoin(p: Patient, now: float) -> None:
         p.attempt += 1
@@ -272,30 +254,10 @@ def simulate_patients(net: Network, policy: Policy, tab: PatientTable) -> RawRes
         else:
             break
 
-        if kind == ARRIVE:
-            if p.drop_at <= now:
-                drop(p, PRODUCTION)
-                continue
-            c = p.center
-            waiting = bed_queue[c]
-            if not waiting:
-                ends = bed_ends[c]
-                while ends and ends[0] <= now:
-                    hpop(ends)
-                if len(ends) < bed_cap[c]:
-                    start_ld(p, now)
-                    continue
-            p.state = BED_WAIT
-            waiting.append(p)
-            serve_center(c, now)
-        elif kind == DEVICE_CHECK:
+        if kind == DEVICE_CHECK:
             if now >= dev_check[p.site]:
                 dev_check[p.site] = INF
             serve_site(p.site, now)
-        elif kind == BED_CHECK:
-            if now >= bed_check[p.center]:
-                bed_check[p.center] = INF
-            serve_center(p.center, now)
         elif kind == RUN_FAILED:
             if p.attempt + 1 < p_attempts[p.product]:
                 rejoin(p, now)
@@ -320,6 +282,9 @@ def simulate_patients(net: Network, policy: Policy, tab: PatientTable) -> RawRes
             seq += 1
             hpush(heap, (now + (policy.replan_every_days or INF), seq, REPLAN, p))
 
+    for c, todo in enumerate(arrivals):
+        todo.sort()  # the order in which products reach the center (ties: order of booking)
+        _admit(todo, bed_ends[c], bed_cap[c], horizon, start_ld, drop)
     res.runs, res.released, res.infused = runs, released, infused
     for p in patients:
         if p.state <= BED_WAIT:
@@ -328,6 +293,44 @@ def simulate_patients(net: Network, policy: Policy, tab: PatientTable) -> RawRes
             else:
                 res.in_system += 1
     return res
+
+
+def _admit(
+    todo: list[tuple[float, int, Patient]],
+    ends: list[float],
+    cap: int,
+    horizon: float,
+    start_ld: Callable[[Patient, float], None],
+    drop: Callable[[Patient, int], None],
+) -> None:
+    """Beds of one center, first come first served, after the device stage has run.
+
+    Beds feed nothing back to devices, chairs or QC, so admissions can be settled after the
+    event loop, in arrival order. A patient takes the earliest free bed (`ends` holds the
+    occupied beds' release times) unless the dropout clock runs out first. Patients who are
+    still on their way, or still waiting, at the horizon are left for the final count.
+    """
+    for arrival, _, p in todo:
+        if arrival > horizon:
+            break
+        if p.drop_at <= arrival:
+            drop(p, PRODUCTION)
+            continue
+        start = arrival
+        if cap != UNLIMITED:
+            while ends and ends[0] <= arrival:
+                heapq.heappop(ends)
+            if len(ends) >= cap:
+                start = heapq.heappop(ends)
+        if start > horizon or p.drop_at <= start:
+            if start != arrival:
+                heapq.heappush(ends, start)  # that bed goes to the next patient instead
+            if start > horizon:
+                p.state = BED_WAIT  # still waiting at the horizon: counted at the end
+            else:
+                drop(p, BED_WAIT)
+        else:
+            start_ld(p, start)
 
 
 def _replan(
