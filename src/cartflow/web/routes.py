@@ -5,8 +5,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cartflow.web.pages import auth, coordinator, episode, home
+from cartflow.web.pages import (
+    admin,
+    auth,
+    clinician,
+    coordinator,
+    episode,
+    home,
+    nurse,
+    planner,
+    registry,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, home, coordinator, episode):
+for _module in (auth, home, coordinator, nurse, planner, clinician, registry, admin, episode):
     router.include_router(_module.router)
