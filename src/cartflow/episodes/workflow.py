@@ -211,6 +211,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({R.APHERESIS_NURSE}),
             guard_collection,
             "The patient's cells are collected and labelled.",
+            owner="custody",
         ),
         Transition(
             "start_manufacturing",
@@ -247,6 +248,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.SHIPPED,
             frozenset({R.COURIER}),
             description="The frozen product leaves the site in a dry shipper.",
+            owner="custody",
         ),
         Transition(
             "receive",
@@ -254,6 +256,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.RECEIVED,
             frozenset({R.COORDINATOR, R.APHERESIS_NURSE, R.CLINICIAN}),
             description="The center receives the shipper and stores the product.",
+            owner="custody",
         ),
         Transition(
             "start_lymphodepletion",

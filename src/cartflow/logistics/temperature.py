@@ -1,0 +1,242 @@
+"""Cold-chain rules and the data logger's temperature file (pure functions, no database).
+
+File contract: CSV, one reading per line, `timestamp,celsius`; an optional header line; the
+timestamp in ISO 8601 with its UTC offset (`2026-03-01T08:00:00+03:00` or `...Z`), strictly later
+than the line before; the temperature a decimal number with a dot. Any line that breaks this
+refuses the whole file with its line number: a cold-chain record is kept whole or not at all.
+The standard library's `csv` reads the lines; the checks are ours because no logger format is
+standard (every logger vendor exports its own).
+
+Limits per material (shared/reference/clinical.md):
+- fresh apheresis: 2-8 °C (§4.4 [V], Yakoub-Agha et al., Haematologica 2020;105:297), and at most
+  the product's `fresh_apheresis_max_hours` from the end of collection to receipt at the site
+  (§4.4 [M]: product-specific, roughly 24-72 h; kept per product);
+- cryopreserved apheresis: at or below -150 °C, LN2 vapour phase (§4.4 [V]);
+- cryopreserved product: at or below the product's storage temperature (label, §4.5 [M]);
+- transit of frozen material: at most the dry shipper's qualified static hold, at least 10 days
+  (§4.5 [V]); a shipment may set a stricter maximum, never a looser one.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from cartflow.logistics.errors import MalformedTemperatureFile
+from cartflow.models.logistics_shipment import ShipmentMaterial
+
+FRESH_MIN_C: Final = 2.0
+FRESH_MAX_C: Final = 8.0
+VAPOUR_PHASE_MAX_C: Final = -150.0
+DRY_SHIPPER_HOLD_HOURS: Final = 240
+MAX_READINGS: Final = 500_000
+_PLAUSIBLE_C: Final = (-273.15, 100.0)
+
+
+@dataclass(frozen=True)
+class Reading:
+    line: int
+    recorded_at: dt.datetime
+    celsius: float
+
+
+@dataclass(frozen=True)
+class ColdChainLimits:
+    min_celsius: float | None
+    max_celsius: float
+    max_transit_hours: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "message": self.message}
+
+
+def limits_for(
+    material: ShipmentMaterial,
+    *,
+    storage_max_c: float,
+    fresh_max_hours: int | None,
+    max_transit_hours: int | None = None,
+) -> ColdChainLimits:
+    """The limits a shipment of `material` is held to; `max_transit_hours` may only tighten."""
+    if material is ShipmentMaterial.FRESH_APHERESIS:
+        if fresh_max_hours is None:
+            raise ValueError("the product takes cryopreserved apheresis, not fresh")
+        base = ColdChainLimits(FRESH_MIN_C, FRESH_MAX_C, fresh_max_hours)
+    elif material is ShipmentMaterial.CRYOPRESERVED_APHERESIS:
+        base = ColdChainLimits(None, VAPOUR_PHASE_MAX_C, DRY_SHIPPER_HOLD_HOURS)
+    else:
+        base = ColdChainLimits(None, storage_max_c, DRY_SHIPPER_HOLD_HOURS)
+    if max_transit_hours is not None:
+        if not 0 < max_transit_hours <= base.max_transit_hours:
+            raise ValueError(
+                f"max_transit_hours must be 1 to {base.max_transit_hours} for {material.value}"
+            )
+        return ColdChainLimits(base.min_celsius, base.max_celsius, max_transit_hours)
+    return base
+
+
+def _timestamp(text: str, line: int) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise MalformedTemperatureFile(
+            f"timestamp {text!r} is not ISO 8601 (e.g. 2026-03-01T08:00:00+03:00)", line=line
+        ) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise MalformedTemperatureFile(
+            f"timestamp {text!r} has no UTC offset; add +03:00 or Z", line=line
+        )
+    return moment.astimezone(dt.UTC)
+
+
+def _celsius(text: str, line: int) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise MalformedTemperatureFile(
+            f"temperature {text!r} is not a number (use a dot for decimals)", line=line
+        ) from None
+    low, high = _PLAUSIBLE_C
+    if not math.isfinite(value) or not low <= value <= high:
+        raise MalformedTemperatureFile(
+            f"temperature {text!r} °C is not a physical reading", line=line
+        )
+    return value
+
+
+def _is_header(row: Sequence[str]) -> bool:
+    return len(row) == 2 and not any(char.isdigit() for char in row[0])
+
+
+def parse_temperature_csv(text: str) -> list[Reading]:
+    """Every reading of the file, or `MalformedTemperatureFile` naming the first bad line."""
+    readings: list[Reading] = []
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        for row in reader:
+            line = reader.line_num
+            cells = [cell.strip() for cell in row]
+            if not any(cells):
+                continue
+            if not readings and line == 1 and _is_header(cells):
+                continue
+            if len(cells) != 2:
+                raise MalformedTemperatureFile(
+                    f"expected 2 fields (timestamp, celsius), found {len(cells)}", line=line
+                )
+            reading = Reading(line, _timestamp(cells[0], line), _celsius(cells[1], line))
+            if readings and reading.recorded_at <= readings[-1].recorded_at:
+                raise MalformedTemperatureFile(
+                    f"timestamp {cells[0]!r} is not after line {readings[-1].line}'s", line=line
+                )
+            readings.append(reading)
+            if len(readings) > MAX_READINGS:
+                raise MalformedTemperatureFile(f"more than {MAX_READINGS} readings", line=line)
+    except csv.Error as error:
+        raise MalformedTemperatureFile(str(error), line=reader.line_num) from None
+    if not readings:
+        raise MalformedTemperatureFile("the file holds no readings")
+    return readings
+
+
+def _fmt(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def temperature_findings(
+    readings: Sequence[Reading],
+    limits: ColdChainLimits,
+    *,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> list[Finding]:
+    """Excursions among the readings taken in transit (between `start` and `end` when known)."""
+    window = [
+        r
+        for r in readings
+        if (start is None or r.recorded_at >= start) and (end is None or r.recorded_at <= end)
+    ]
+    if not window:
+        return [
+            Finding("TEMP-NO-DATA", "no reading covers the transit: the cold chain is unproven")
+        ]
+    findings: list[Finding] = []
+    high = [r for r in window if r.celsius > limits.max_celsius]
+    if high:
+        worst = max(high, key=lambda r: r.celsius)
+        findings.append(
+            Finding(
+                "TEMP-HIGH",
+                f"{len(high)} reading(s) above {limits.max_celsius:g} °C, the highest "
+                f"{worst.celsius:g} °C at {_fmt(worst.recorded_at)} (line {worst.line})",
+            )
+        )
+    if limits.min_celsius is not None:
+        low = [r for r in window if r.celsius < limits.min_celsius]
+        if low:
+            worst = min(low, key=lambda r: r.celsius)
+            findings.append(
+                Finding(
+                    "TEMP-LOW",
+                    f"{len(low)} reading(s) below {limits.min_celsius:g} °C, the lowest "
+                    f"{worst.celsius:g} °C at {_fmt(worst.recorded_at)} (line {worst.line})",
+                )
+            )
+    return findings
+
+
+def transit_findings(
+    limits: ColdChainLimits,
+    *,
+    departed_at: dt.datetime,
+    arrived_at: dt.datetime,
+    collected_at: dt.datetime | None = None,
+    fresh: bool = False,
+) -> list[Finding]:
+    """Too long on the road; for fresh apheresis, too long since the end of collection."""
+    findings: list[Finding] = []
+    limit = dt.timedelta(hours=limits.max_transit_hours)
+    if arrived_at - departed_at > limit:
+        hours = (arrived_at - departed_at) / dt.timedelta(hours=1)
+        findings.append(
+            Finding(
+                "TRANSIT-TIME",
+                f"{hours:.1f} h in transit, over the {limits.max_transit_hours} h maximum",
+            )
+        )
+    if fresh and collected_at is not None and arrived_at - collected_at > limit:
+        hours = (arrived_at - collected_at) / dt.timedelta(hours=1)
+        findings.append(
+            Finding(
+                "FRESH-TIME-LIMIT",
+                f"received {hours:.1f} h after collection, over the product's "
+                f"{limits.max_transit_hours} h limit for fresh apheresis",
+            )
+        )
+    return findings
+
+
+def reading_at_handoff(limits: ColdChainLimits, celsius: float) -> list[Finding]:
+    """A temperature read by hand at a receipt, held to the same limits."""
+    if celsius > limits.max_celsius or (
+        limits.min_celsius is not None and celsius < limits.min_celsius
+    ):
+        low = f"{limits.min_celsius:g} to " if limits.min_celsius is not None else "at most "
+        return [
+            Finding(
+                "TEMP-AT-RECEIPT",
+                f"{celsius:g} °C read at receipt, outside {low}{limits.max_celsius:g} °C",
+            )
+        ]
+    return []
