@@ -1,0 +1,136 @@
+"""Eligibility at referral: one assessment records the findings and every failed rule; a passing
+assessment moves the episode to eligible.
+
+The indication (diagnosis, age, prior lines) is judged by the episode's own guard
+(`cartflow.episodes.workflow.guard_eligibility`), called here so that a failing assessment lists it
+with the other reasons, and again by `apply_transition` when the episode moves. A failing
+assessment is kept (a clinical record of why the patient was not eligible) and the episode stays
+referred.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cartflow.auth.actor import Actor
+from cartflow.clinical.eligibility import EligibilityFindings, check_eligibility
+from cartflow.clinical.errors import ClinicalRuleRefused
+from cartflow.clinical.schemas import EligibilityIn, EligibilityOut, RuleFailure
+from cartflow.clinical.service import (
+    CLINICAL_READERS,
+    CLINICIANS,
+    audit,
+    clinical_episode,
+    criteria_of,
+    current_protocol,
+    has_consent,
+    local_date,
+    move_episode,
+)
+from cartflow.db.base import utcnow
+from cartflow.episodes.service import episode_facts
+from cartflow.episodes.workflow import Denied, TransitionInput, guard_eligibility
+from cartflow.models import EpisodeState
+from cartflow.models.clinical import ClinicalProtocol, Consent, EligibilityAssessment
+
+
+def assess_eligibility(
+    session: Session,
+    *,
+    actor: Actor,
+    episode_id: uuid.UUID,
+    data: EligibilityIn,
+    now: dt.datetime | None = None,
+) -> EligibilityOut:
+    episode = clinical_episode(
+        session,
+        actor=actor,
+        episode_id=episode_id,
+        roles=CLINICIANS,
+        action="an eligibility assessment",
+        lock=True,
+    )
+    if episode.state is not EpisodeState.REFERRED:
+        raise ClinicalRuleRefused.from_denied(
+            Denied(
+                "ELIG-STATE",
+                f"eligibility is assessed at referral; the episode is {episode.state.value}",
+            )
+        )
+    moment = now or utcnow()
+    facts = episode_facts(episode, today=local_date(moment, episode.center.timezone))
+    indication = guard_eligibility(facts, TransitionInput())
+    protocol = current_protocol(session, episode.product_id)
+    criteria = criteria_of(protocol)
+    findings = EligibilityFindings(
+        ecog=data.ecog, karnofsky_lansky=data.karnofsky_lansky, labs=data.labs
+    )
+    on_record = session.execute(select(Consent).where(Consent.episode_id == episode.id)).scalars()
+    failures = check_eligibility(
+        criteria,
+        findings,
+        consent_on_record=has_consent(on_record),
+        indication=indication if isinstance(indication, Denied) else None,
+    )
+    record = EligibilityAssessment(
+        episode_id=episode.id,
+        assessed_at=moment,
+        assessed_by_id=actor.id,
+        protocol_id=protocol.id if protocol else None,
+        criteria=criteria.model_dump(mode="json"),
+        findings=findings.model_dump(mode="json"),
+        eligible=not failures,
+        failures=[{"code": f.code, "message": f.message} for f in failures],
+        notes=data.notes,
+    )
+    session.add(record)
+    audit(
+        session,
+        actor=actor,
+        record_type="eligibility_assessment",
+        record=record,
+        action="create",
+    )
+    if record.eligible:
+        move_episode(
+            session,
+            actor=actor,
+            episode=episode,
+            transition="confirm_eligibility",
+            reason=f"eligibility assessment {record.id}",
+            now=moment,
+        )
+    return eligibility_out(record, protocol, episode.state)
+
+
+def eligibility_out(
+    record: EligibilityAssessment, protocol: ClinicalProtocol | None, state: EpisodeState
+) -> EligibilityOut:
+    return EligibilityOut(
+        id=record.id,
+        episode_id=record.episode_id,
+        assessed_at=record.assessed_at,
+        eligible=record.eligible,
+        failures=[RuleFailure.model_validate(f) for f in record.failures],
+        protocol_version=protocol.version if protocol else 0,
+        episode_state=state,
+    )
+
+
+def eligibility_assessments(
+    session: Session, *, actor: Actor, episode_id: uuid.UUID
+) -> list[EligibilityOut]:
+    episode = clinical_episode(
+        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action="reading"
+    )
+    rows = session.execute(
+        select(EligibilityAssessment, ClinicalProtocol)
+        .outerjoin(ClinicalProtocol, ClinicalProtocol.id == EligibilityAssessment.protocol_id)
+        .where(EligibilityAssessment.episode_id == episode.id)
+        .order_by(EligibilityAssessment.assessed_at)
+    ).all()
+    return [eligibility_out(r, p, episode.state) for r, p in rows]
