@@ -195,6 +195,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({R.COORDINATOR, R.CLINICIAN}),
             guard_eligibility,
             "The treating team confirms the patient meets the product's indication.",
+            owner="clinical",
         ),
         Transition(
             "book_slot",
@@ -203,6 +204,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({R.COORDINATOR, R.PLANNER}),
             guard_book_slot,
             "An apheresis date and a manufacturing slot are booked.",
+            owner="scheduling",
         ),
         Transition(
             "record_apheresis",
@@ -219,6 +221,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.IN_MANUFACTURING,
             frozenset({R.PLANNER}),
             description="The site receives the cells and starts a batch.",
+            owner="manufacturing",
         ),
         Transition(
             "submit_for_qc",
@@ -226,6 +229,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.QC,
             frozenset({R.PLANNER, R.QC_ANALYST}),
             description="The product is cryopreserved and its release testing begins.",
+            owner="manufacturing",
         ),
         Transition(
             "release",
@@ -233,6 +237,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.RELEASED,
             frozenset({R.QUALIFIED_PERSON}),
             description="The qualified person releases the product.",
+            owner="manufacturing",
         ),
         Transition(
             "remanufacture",
@@ -241,6 +246,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({R.PLANNER, R.QUALIFIED_PERSON}),
             guard_reason_required,
             "A failed batch goes back for a new manufacturing run.",
+            owner="manufacturing",
         ),
         Transition(
             "ship",
@@ -264,6 +270,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.LYMPHODEPLETION,
             frozenset({R.CLINICIAN}),
             description="Lymphodepleting chemotherapy starts (product on site, released).",
+            owner="clinical",
         ),
         Transition(
             "infuse",
@@ -271,6 +278,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.INFUSED,
             frozenset({R.CLINICIAN}),
             description="The product is thawed and infused after the bedside identity check.",
+            owner="clinical",
         ),
         Transition(
             "start_follow_up",
