@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from cartflow.web.pages import (
     admin,
+    admin_users,
     auth,
     clinician,
     coordinator,
@@ -17,6 +18,19 @@ from cartflow.web.pages import (
     registry,
 )
 
+PAGES = (
+    auth,
+    home,
+    coordinator,
+    nurse,
+    planner,
+    clinician,
+    registry,
+    admin,
+    admin_users,
+    episode,
+)
+
 router = APIRouter(include_in_schema=False)
-for _module in (auth, home, coordinator, nurse, planner, clinician, registry, admin, episode):
+for _module in PAGES:
     router.include_router(_module.router)
