@@ -5,11 +5,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import typer
 import yaml
 from typer.testing import CliRunner
 
-from cartflow.cli.main import app
+from cartflow.cli import simulate
 from tests.simulation.builders import demo_dict
+
+# The command exactly as cli/main.py registers it, without importing the other command groups.
+app = typer.Typer()
+app.command("simulate")(simulate.simulate)
+
+
+@app.command("version", hidden=True)
+def _version() -> None:
+    """A second command keeps `simulate` a sub-command, as in the real app."""
+
 
 runner = CliRunner()
 QUICK = ["--years", "1", "--warmup-years", "0.5", "--replications", "2", "--jobs", "1"]
