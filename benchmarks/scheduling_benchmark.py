@@ -22,7 +22,6 @@ from rich.table import Table
 
 from cartflow.scheduling.solver import (
     BatchFailed,
-    Instance,
     Method,
     Plan,
     generate_instance,
@@ -31,14 +30,6 @@ from cartflow.scheduling.solver import (
     validate,
 )
 from cartflow.scheduling.solver.network import Network
-
-
-def _load(instance: Instance) -> float:
-    net = Network(instance)
-    todo = [e for e in net.episodes if e.schedulable and e.fixed_start is None]
-    asked = sum(e.sites[0].manufacturing_days for e in todo)
-    last = max((so.start_hi + so.manufacturing_days for e in todo for so in e.sites), default=0)
-    return asked / max(1, int(net.device_free[:, :last].sum()))
 
 
 def _row(table: Table, size: int, load: float, label: str, plan: Plan, ok: bool) -> None:
@@ -74,7 +65,7 @@ def main() -> None:
     console = Console(width=130)
     for size in (int(s) for s in args.sizes.split(",")):
         instance = generate_instance(size, args.seed)
-        load = _load(instance)
+        load = Network(instance).load()
         plans: dict[str, Plan] = {}
         for method in methods:
             plan = solve(instance, method=method, time_limit=args.time_limit, seed=0)

@@ -11,6 +11,7 @@ from cartflow.scheduling.solver import (
     solve,
     validate,
 )
+from cartflow.scheduling.solver.bounds import lp_bound
 from cartflow.scheduling.solver.network import Network
 
 CASES = [(20, 1, 60), (45, 2, 60), (45, 3, 45)]  # (episodes, seed, horizon): light to overloaded
@@ -82,3 +83,28 @@ def test_cpsat_plans_validate_and_respect_the_milp_bound() -> None:
     assert validate(inst, cpsat).feasible
     assert exact.lower_bound is not None
     assert exact.lower_bound <= cpsat.objective
+
+
+def test_overloaded_instance_gets_a_valid_plan_and_the_lp_bound() -> None:
+    inst = generate_instance(120, 3, horizon_days=45)
+    net = Network(inst)
+    assert net.load() > 1.0
+    exact = solve(inst, method="exact", time_limit=4)
+    greedy = solve(inst, method="greedy")
+    assert validate(inst, exact).feasible
+    assert exact.objective <= greedy.objective
+    assert "overloaded" in exact.message
+    relaxed = lp_bound(net, time_limit=4)
+    assert relaxed is not None
+    assert exact.lower_bound is not None
+    assert net.trivial_bound() <= exact.lower_bound <= exact.objective
+    assert relaxed <= exact.objective
+
+
+def test_lp_bound_is_below_a_proven_optimum() -> None:
+    inst = generate_instance(30, 7, horizon_days=60)
+    exact = solve(inst, method="exact", time_limit=10)
+    assert exact.status == "optimal"
+    relaxed = lp_bound(Network(inst), time_limit=5)
+    assert relaxed is not None
+    assert relaxed <= exact.objective + 1e-6

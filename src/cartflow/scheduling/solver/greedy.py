@@ -92,6 +92,24 @@ class _State:
             return b.apheresis == e.fixed_apheresis
         return b.apheresis in e.apheresis_days and self.chairs[e.center, b.apheresis] > 0
 
+    def _device(self, cands: IntArray, m: int, length: int) -> int:
+        """The device that leaves the least unusable idle time around the run.
+
+        An idle stretch shorter than the shortest run (before or after) can never be used again;
+        prefer devices where the run closes such a gap, then the tightest fit.
+        """
+        shortest = self.net.shortest_run
+
+        def waste(d: int) -> tuple[int, int, int]:
+            before = 0
+            while m - before - 1 >= 0 and self.free[d, m - before - 1] and before < shortest:
+                before += 1
+            after = int(self.run[d, m]) - length
+            lost = (before if 0 < before < shortest else 0) + (after if 0 < after < shortest else 0)
+            return (lost, int(self.run[d, m]), d)
+
+        return min((int(d) for d in cands), key=waste)
+
     def place(self, k: int, e: EpisodeOptions) -> Booking | None:
         """The booking that infuses episode ``k`` soonest, or None when nothing fits."""
         if e.fixed_start is not None:
@@ -125,8 +143,7 @@ class _State:
                 if day is None:
                     break
                 if best is None or day < best.infusion:
-                    cands = devs[fits[:, j]]
-                    dev = int(cands[np.argmin(self.run[cands, m])])
+                    dev = self._device(devs[fits[:, j]], m, so.manufacturing_days)
                     # Book the chair as late as the start allows: fresh material, and earlier
                     # chairs stay open for episodes that are ready sooner.
                     a = int(a_days[a_days <= m - so.transit_in][-1])
@@ -182,7 +199,7 @@ def to_plan(
 REPAIR_ROUNDS = 8
 
 
-def _cost(net: Network, bookings: list[Booking]) -> int:
+def plan_cost(net: Network, bookings: list[Booking]) -> int:
     placed = {b.episode: b.infusion for b in bookings}
     return sum(
         int(e.costs[placed[k]]) if k in placed else e.unscheduled_cost
@@ -246,7 +263,7 @@ def greedy_bookings(net: Network, keep: Mapping[str, Assignment] | None = None) 
         key=lambda k: dispatch_key(net.episodes[k]),
     )
     best = _dispatch(net, order, keep)
-    best_cost = _cost(net, best)
+    best_cost = plan_cost(net, best)
     for _ in range(REPAIR_ROUNDS):
         placed = {b.episode for b in best}
         left = [k for k in order if k not in placed]
@@ -254,7 +271,7 @@ def greedy_bookings(net: Network, keep: Mapping[str, Assignment] | None = None) 
             break
         order = left + [k for k in order if k in placed]
         trial = _dispatch(net, order, keep)
-        cost = _cost(net, trial)
+        cost = plan_cost(net, trial)
         if cost < best_cost:
             best, best_cost = trial, cost
     return best

@@ -110,6 +110,7 @@ class Network:
                 if 0 <= r < h:
                     self.qc[self.device_site[d], r] -= 1
         self.episodes = [self._options(o, site_ix, center_ix) for o in instance.orders]
+        self.shortest_run = min((p.manufacturing_days for p in instance.products), default=1)
 
     def next_ship(self, t: int) -> int:
         """First courier day on or after day ``t`` (``t`` may be negative)."""
@@ -207,6 +208,13 @@ class Network:
             costs=costs.astype(np.int64),
             unscheduled_cost=unscheduled_cost(o, inst.weights),
         )
+
+    def load(self) -> float:
+        """Device-days asked by episodes still to make / free device-days usable for them."""
+        todo = [e for e in self.episodes if e.schedulable and e.fixed_start is None]
+        asked = sum(e.sites[0].manufacturing_days for e in todo)
+        last = max((so.start_hi + so.manufacturing_days for e in todo for so in e.sites), default=0)
+        return asked / max(1, int(self.device_free[:, :last].sum()))
 
     def trivial_bound(self) -> int:
         """Each episode alone on the network: earliest infusion or unscheduled (a valid bound)."""

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Literal
 
+from cartflow.scheduling.solver.bounds import lp_bound
 from cartflow.scheduling.solver.cpsat import CpSatResult, solve_cpsat
 from cartflow.scheduling.solver.greedy import greedy_bookings, to_plan
 from cartflow.scheduling.solver.milp import MilpResult, solve_milp
@@ -24,6 +25,7 @@ from cartflow.scheduling.solver.validate import validate
 
 Method = Literal["greedy", "exact", "cpsat"]
 METHODS: tuple[str, ...] = ("greedy", "exact", "cpsat")
+OVERLOAD = 1.0  # Network.load() above which "exact" plans with CP-SAT (see docs/scheduling.md)
 
 
 def _checked(instance: Instance, plan: Plan) -> Plan | None:
@@ -72,6 +74,15 @@ def solve(
                 raise ValueError("re-planning uses the greedy or the exact (HiGHS) method")
             res = solve_cpsat(net, time_limit=remaining, seed=seed, hint=bookings)
             size = f"CP-SAT: {res.status}"
+        elif previous is None and net.load() > OVERLOAD:
+            # Measured (docs/scheduling.md): in overload CP-SAT's search finds far better plans
+            # than HiGHS in the same time, and the full MILP's root LP alone takes half the
+            # budget; the device-and-QC LP relaxation gives almost the same bound much sooner.
+            relaxed = lp_bound(net, time_limit=remaining / 3)
+            remaining = max(0.5, 0.95 * time_limit - 0.2 - (time.perf_counter() - started))
+            res = solve_cpsat(net, time_limit=remaining, seed=seed, hint=bookings)
+            res = replace(res, bound=relaxed)
+            size = f"overloaded (load {net.load():.2f}): CP-SAT {res.status}, LP bound"
         else:
             res = solve_milp(
                 net,
@@ -92,7 +103,8 @@ def solve(
         )
     bound = None
     if res.bound is not None and previous is None:
-        bound = max(trivial, math.ceil(res.bound - 1e-6))
+        # Integer costs: round the (floating) bound up, less a relative tolerance.
+        bound = max(trivial, math.ceil(res.bound - 1e-6 * (1.0 + abs(res.bound))))
     elif previous is None:
         bound = trivial
     best = greedy
