@@ -1,19 +1,27 @@
-"""The vein-to-vein path through the real HTTP API: every step, the rules that refuse a step, and
-the audit event each step writes."""
+"""The vein-to-vein state machine: every step in order, the rules that refuse a step, and the
+audit event each step writes. Steps owned by a domain service (signed release, scanned hand-offs,
+bedside check, booking) are taken here on the owner's behalf; their own rules are tested in their
+domains. The generic HTTP endpoint refuses them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cartflow.audit.service import verify_audit_trail
+from cartflow.auth.actor import Actor
+from cartflow.episodes.errors import TransitionRefused
+from cartflow.episodes.schemas import TransitionRequest
+from cartflow.episodes.service import apply_transition
+from cartflow.episodes.workflow import TRANSITIONS
 from cartflow.identity.isbt128 import ChainOfIdentityId
-from cartflow.models import AuditEvent, Diagnosis, EpisodeStateChange, Role
-from tests.factories import Network, auth, make_network, make_patient, make_user
+from cartflow.models import AuditEvent, Diagnosis, EpisodeState, EpisodeStateChange, Role
+from tests.factories import Network, auth, make_episode, make_network, make_patient, make_user
 
 
 def _refer(
@@ -50,73 +58,61 @@ def _move(
     return response.json()  # type: ignore[no-any-return]
 
 
-def test_episode_walks_the_whole_path_and_every_step_is_audited(
+def test_referral_issues_a_chain_of_identity(
     client: TestClient, session: Session, unique: str
 ) -> None:
     net = make_network(session, unique)
     episode_id, coordinator = _refer(client, session, net)
     episode = client.get(f"/api/v1/episodes/{episode_id}", headers=coordinator).json()
     assert episode["state"] == "referred"
-    assert episode["chain_of_identity"].startswith("CH" + net.site.facility_identification_number)
-    assert len(episode["chain_of_identity"]) == 15
-    assert (
-        ChainOfIdentityId.parse(episode["chain_of_identity"]).check_character
-        == (episode["chain_of_identity_check_character"])
-    )
+    coi = ChainOfIdentityId.parse(episode["chain_of_identity"])
+    assert coi.fin == net.site.facility_identification_number
+    assert coi.check_character == episode["chain_of_identity_check_character"]
+    second, _ = _refer(client, session, net)
+    other = client.get(f"/api/v1/episodes/{second}", headers=coordinator).json()
+    assert other["chain_of_identity"] != episode["chain_of_identity"]
 
-    people = {
-        Role.CLINICIAN: auth(session, make_user(session, Role.CLINICIAN, center=net.center_a)),
-        Role.APHERESIS_NURSE: auth(
-            session, make_user(session, Role.APHERESIS_NURSE, center=net.center_a)
-        ),
-        Role.PLANNER: auth(session, make_user(session, Role.PLANNER, site=net.site)),
-        Role.QC_ANALYST: auth(session, make_user(session, Role.QC_ANALYST, site=net.site)),
-        Role.QUALIFIED_PERSON: auth(
-            session, make_user(session, Role.QUALIFIED_PERSON, site=net.site)
-        ),
-        Role.COURIER: auth(session, make_user(session, Role.COURIER)),
-        Role.COORDINATOR: coordinator,
-    }
-    today = dt.date.today()  # noqa: DTZ011
-    steps = [
-        ("confirm_eligibility", Role.CLINICIAN, {}, "eligible"),
-        (
-            "book_slot",
-            Role.COORDINATOR,
-            {"planned_apheresis_date": str(today + dt.timedelta(days=5))},
-            "slot_booked",
-        ),
-        ("record_apheresis", Role.APHERESIS_NURSE, {}, "apheresis_collected"),
-        ("start_manufacturing", Role.PLANNER, {}, "in_manufacturing"),
-        ("submit_for_qc", Role.QC_ANALYST, {}, "qc"),
-        ("release", Role.QUALIFIED_PERSON, {}, "released"),
-        ("ship", Role.COURIER, {}, "shipped"),
-        ("receive", Role.COORDINATOR, {}, "received"),
-        ("start_lymphodepletion", Role.CLINICIAN, {}, "lymphodepletion"),
-        ("infuse", Role.CLINICIAN, {}, "infused"),
-        ("start_follow_up", Role.CLINICIAN, {}, "follow_up"),
-        ("close", Role.COORDINATOR, {"reason": "completed follow-up"}, "closed"),
+
+def test_the_whole_path_is_recorded_and_audited(
+    client: TestClient, session: Session, unique: str
+) -> None:
+    net = make_network(session, unique)
+    episode = make_episode(session, net, state=EpisodeState.FOLLOW_UP)
+    coordinator = make_user(session, Role.COORDINATOR, center=net.center_a)
+    headers = auth(session, coordinator)
+    closed = _move(client, str(episode.id), headers, "close", reason="completed follow-up")
+    assert closed["state"] == "closed" and closed["next_transitions"] == []
+
+    path = [
+        "confirm_eligibility",
+        "book_slot",
+        "record_apheresis",
+        "start_manufacturing",
+        "submit_for_qc",
+        "release",
+        "ship",
+        "receive",
+        "start_lymphodepletion",
+        "infuse",
+        "start_follow_up",
+        "close",
     ]
-    for transition, role, extra, expected in steps:
-        body = _move(client, episode_id, people[role], transition, **extra)
-        assert body["state"] == expected, transition
-
-    history = client.get(f"/api/v1/episodes/{episode_id}/history", headers=coordinator).json()
-    assert [h["transition"] for h in history] == [s[0] for s in steps]
+    history = client.get(f"/api/v1/episodes/{episode.id}/history", headers=headers).json()
+    assert [h["transition"] for h in history] == path
+    assert [h["to_state"] for h in history][-3:] == ["infused", "follow_up", "closed"]
     events = (
         session.execute(
-            select(AuditEvent).where(AuditEvent.record_id == episode_id).order_by(AuditEvent.id)
+            select(AuditEvent)
+            .where(AuditEvent.record_id == str(episode.id))
+            .order_by(AuditEvent.id)
         )
         .scalars()
         .all()
     )
-    assert [e.action for e in events] == ["refer"] + [s[0] for s in steps]
-    assert events[1].before == {
-        "state": "referred",
-        "state_changed_at": events[1].before["state_changed_at"],
-        "version": 1,
-    }
+    assert [e.action for e in events] == ["refer", *path]
+    assert events[1].before is not None and events[1].before["state"] == "referred"
     assert events[1].after is not None and events[1].after["state"] == "eligible"
+    assert events[-1].reason == "completed follow-up"
     assert verify_audit_trail(session).ok
 
 
@@ -124,21 +120,44 @@ def test_illegal_transition_is_409_naming_the_rule(
     client: TestClient, session: Session, unique: str
 ) -> None:
     net = make_network(session, unique)
-    episode_id, _coordinator = _refer(client, session, net)
-    courier = auth(session, make_user(session, Role.COURIER))
+    episode_id, coordinator = _refer(client, session, net)
     response = client.post(
-        f"/api/v1/episodes/{episode_id}/transitions", json={"transition": "ship"}, headers=courier
+        f"/api/v1/episodes/{episode_id}/transitions",
+        json={"transition": "close", "reason": "x"},
+        headers=coordinator,
     )
     assert response.status_code == 409
     assert response.json()["code"] == "STATE-001"
-    assert "'ship' is allowed only from released" in response.json()["message"]
-    # Nothing was written by the refused step.
+    assert "'close' is allowed only from follow_up" in response.json()["message"]
     assert (
         session.execute(
             select(EpisodeStateChange).where(EpisodeStateChange.episode_id == uuid.UUID(episode_id))
         ).first()
         is None
     )
+
+
+@pytest.mark.parametrize("name", sorted(n for n, t in TRANSITIONS.items() if t.owner))
+def test_owned_steps_are_refused_by_the_generic_endpoint(
+    client: TestClient, session: Session, unique: str, name: str
+) -> None:
+    net = make_network(session, unique)
+    episode = make_episode(session, net, state=next(iter(TRANSITIONS[name].sources)))
+    everyone = [
+        make_user(session, role, center=net.center_a)
+        if role in (Role.COORDINATOR, Role.APHERESIS_NURSE, Role.CLINICIAN)
+        else make_user(session, role, site=net.site)
+        if role in (Role.PLANNER, Role.QC_ANALYST, Role.QUALIFIED_PERSON)
+        else make_user(session, role)
+        for role in TRANSITIONS[name].roles
+    ]
+    response = client.post(
+        f"/api/v1/episodes/{episode.id}/transitions",
+        json={"transition": name},
+        headers=auth(session, everyone[0]),
+    )
+    assert response.status_code == 409 and response.json()["code"] == "STATE-002"
+    assert TRANSITIONS[name].owner in response.json()["message"]
 
 
 def test_unknown_transition_names_the_field(
@@ -155,53 +174,33 @@ def test_unknown_transition_names_the_field(
     assert response.json()["field"] == "transition"
 
 
-def test_eligibility_guard_checks_the_indication(
-    client: TestClient, session: Session, unique: str
-) -> None:
-    net = make_network(session, unique)
-    clinician = auth(session, make_user(session, Role.CLINICIAN, center=net.center_a))
-    # B-ALL indication is 3-25 years; a 40-year-old is outside it.
-    too_old, _ = _refer(client, session, net, age_years=40)
-    response = client.post(
-        f"/api/v1/episodes/{too_old}/transitions",
-        json={"transition": "confirm_eligibility"},
-        headers=clinician,
+def _confirm_eligibility(session: Session, net: Network, **patient_kw: object) -> None:
+    episode = make_episode(session, net, patient=make_patient(session, net.center_a, **patient_kw))  # type: ignore[arg-type]
+    clinician = Actor(make_user(session, Role.CLINICIAN, center=net.center_a))
+    apply_transition(
+        session,
+        actor=clinician,
+        episode_id=episode.id,
+        request=TransitionRequest(transition="confirm_eligibility"),
+        on_behalf_of=TRANSITIONS["confirm_eligibility"].owner,
     )
-    assert response.status_code == 409 and response.json()["code"] == "ELIG-002"
+
+
+def test_eligibility_guard_checks_the_indication(session: Session, unique: str) -> None:
+    net = make_network(session, unique)
+    # The test product's B-ALL indication is 3-25 years; a 40-year-old is outside it.
+    with pytest.raises(TransitionRefused) as too_old:
+        _confirm_eligibility(session, net, age_years=40)
+    assert too_old.value.code == "ELIG-002"
     # DLBCL needs two prior lines.
-    early, _ = _refer(client, session, net, diagnosis=Diagnosis.DLBCL, age_years=50, prior_lines=1)
-    response = client.post(
-        f"/api/v1/episodes/{early}/transitions",
-        json={"transition": "confirm_eligibility"},
-        headers=clinician,
-    )
-    assert response.status_code == 409 and response.json()["code"] == "ELIG-003"
+    with pytest.raises(TransitionRefused) as early:
+        _confirm_eligibility(session, net, diagnosis=Diagnosis.DLBCL, age_years=50, prior_lines=1)
+    assert early.value.code == "ELIG-003"
     # Myeloma is not an indication of the product.
-    myeloma, _ = _refer(client, session, net, diagnosis=Diagnosis.MULTIPLE_MYELOMA, age_years=60)
-    response = client.post(
-        f"/api/v1/episodes/{myeloma}/transitions",
-        json={"transition": "confirm_eligibility"},
-        headers=clinician,
-    )
-    assert response.status_code == 409 and response.json()["code"] == "ELIG-001"
-
-
-def test_booking_needs_a_date_within_the_window(
-    client: TestClient, session: Session, unique: str
-) -> None:
-    net = make_network(session, unique)
-    episode_id, coordinator = _refer(client, session, net)
-    clinician = auth(session, make_user(session, Role.CLINICIAN, center=net.center_a))
-    _move(client, episode_id, clinician, "confirm_eligibility")
-    url = f"/api/v1/episodes/{episode_id}/transitions"
-    missing = client.post(url, json={"transition": "book_slot"}, headers=coordinator)
-    assert missing.status_code == 409 and missing.json()["code"] == "BOOK-001"
-    early = client.post(
-        url,
-        json={"transition": "book_slot", "planned_apheresis_date": str(dt.date.today())},  # noqa: DTZ011
-        headers=coordinator,
-    )
-    assert early.status_code == 409 and early.json()["code"] == "BOOK-002"
+    with pytest.raises(TransitionRefused) as myeloma:
+        _confirm_eligibility(session, net, diagnosis=Diagnosis.MULTIPLE_MYELOMA, age_years=60)
+    assert myeloma.value.code == "ELIG-001"
+    _confirm_eligibility(session, net, diagnosis=Diagnosis.DLBCL, age_years=50, prior_lines=2)
 
 
 def test_withdrawal_needs_a_reason_and_is_terminal(
@@ -229,33 +228,47 @@ def test_withdrawal_needs_a_reason_and_is_terminal(
 
 def test_wrong_role_gets_403(client: TestClient, session: Session, unique: str) -> None:
     net = make_network(session, unique)
-    episode_id, _coordinator = _refer(client, session, net)
+    episode_id, _ = _refer(client, session, net)
     nurse = auth(session, make_user(session, Role.APHERESIS_NURSE, center=net.center_a))
     response = client.post(
         f"/api/v1/episodes/{episode_id}/transitions",
-        json={"transition": "confirm_eligibility"},
+        json={"transition": "withdraw", "withdrawal_reason": "death"},
         headers=nurse,
     )
     assert response.status_code == 403
-    # A planner of another site holds the right role but not for this episode's site.
-    other_site_net = make_network(session, unique[::-1])
-    planner = auth(session, make_user(session, Role.PLANNER, site=other_site_net.site))
+    # A planner holds a role that reads the episode, but not one that may withdraw it.
+    planner = auth(session, make_user(session, Role.PLANNER, site=net.site))
     response = client.post(
         f"/api/v1/episodes/{episode_id}/transitions",
-        json={"transition": "start_manufacturing"},
+        json={"transition": "withdraw", "withdrawal_reason": "death"},
         headers=planner,
     )
-    assert response.status_code in (403, 404)
+    assert response.status_code == 403
+
+
+def test_a_role_counts_only_at_its_own_site(session: Session, unique: str) -> None:
+    net = make_network(session, unique)
+    other = make_network(session, unique[::-1])
+    episode = make_episode(session, net, state=EpisodeState.APHERESIS_COLLECTED)
+    stranger = Actor(make_user(session, Role.PLANNER, site=other.site))
+    with pytest.raises(Exception) as refused:
+        apply_transition(
+            session,
+            actor=stranger,
+            episode_id=episode.id,
+            request=TransitionRequest(transition="start_manufacturing"),
+            on_behalf_of=TRANSITIONS["start_manufacturing"].owner,
+        )
+    assert getattr(refused.value, "status_code", None) == 404
 
 
 def test_stale_version_is_refused(client: TestClient, session: Session, unique: str) -> None:
     net = make_network(session, unique)
-    episode_id, _coordinator = _refer(client, session, net)
-    clinician = auth(session, make_user(session, Role.CLINICIAN, center=net.center_a))
+    episode_id, coordinator = _refer(client, session, net)
     response = client.post(
         f"/api/v1/episodes/{episode_id}/transitions",
-        json={"transition": "confirm_eligibility", "expected_version": 99},
-        headers=clinician,
+        json={"transition": "withdraw", "withdrawal_reason": "death", "expected_version": 99},
+        headers=coordinator,
     )
     assert response.status_code == 409 and response.json()["code"] == "EPISODE-STALE"
 

@@ -263,6 +263,16 @@ def apply_transition(
         )
     )
     session.flush()
+    if transition.target is EpisodeState.WITHDRAWN:
+        # A withdrawn patient's chair and device days go back to the network at once.
+        from cartflow.scheduling.service import cancel_bookings
+
+        cancel_bookings(
+            session,
+            actor=actor,
+            episode_id=episode.id,
+            reason=f"episode withdrawn: {request.reason}",
+        )
     changed_before, changed_after = diff(before, _audit_snapshot(episode))
     record_event(
         session,
