@@ -122,21 +122,27 @@ _B_NHL = (
     Diagnosis.MANTLE_CELL_LYMPHOMA,
 )
 
-# Acceptance criteria for the academic products follow the published point-of-care CD19 process
-# (ARI-0001, PMC6319086) and the Prodigy CD20 process (PMC11461191); see shared reference §4.3.
+# Acceptance criteria of the academic products are those of the published point-of-care CD19
+# product ARI-0001 (Castella et al. 2018, Table 2, PMC6319086); the schema is documented in
+# cartflow.manufacturing.specs and the sources in docs/manufacturing.md.
 _ACADEMIC_SPEC = SpecificationIn(
     criteria={
-        "viability_percent": {"min": 70},
-        "car_positive_percent": {"min": 10},
-        "vector_copy_number_per_cell": {"max": 5},
+        "appearance": {"equals": "conforms", "description": "cloudy liquid solution"},
+        "car_t_dose": {
+            "basis": "per_kg",
+            "min": 0.5e6,
+            "description": "CAR+ cells > 0.5 x 10^6/kg (35 x 10^6 for a 70 kg patient)",
+        },
+        "car_positive_percent": {"min": 20},
         "cd3_positive_percent": {"min": 70},
-        "endotoxin_eu_per_ml": {"max": 0.5},
+        "viability_percent": {"min": 70},
         "sterility": {"equals": "no growth"},
         "mycoplasma": {"equals": "not detected"},
+        "endotoxin_eu_per_ml": {"max": 0.5},
+        "vector_copy_number_per_cell": {"max": 10},
         "replication_competent_lentivirus": {"equals": "not detected"},
-        "appearance": {"equals": "slightly turbid suspension, intact bag"},
     },
-    source="ARI-0001 (PMC6319086); Prodigy CD20 CAR (PMC11461191); demo values",
+    source="ARI-0001 release specification (Castella et al. 2018, Table 2, PMC6319086)",
 )
 
 PRODUCTS = [
@@ -189,12 +195,29 @@ PRODUCTS = [
         specification=SpecificationIn(
             criteria={
                 "viability_percent": {"min": 80},
+                "car_t_dose": {
+                    "bands": [
+                        {
+                            "basis": "per_kg",
+                            "min": 0.2e6,
+                            "max": 5.0e6,
+                            "max_weight_kg": 50,
+                            "diagnoses": ["B-ALL"],
+                        },
+                        {"basis": "flat", "min": 0.1e8, "max": 2.5e8, "diagnoses": ["B-ALL"]},
+                        {"basis": "flat", "min": 0.6e8, "max": 6.0e8, "diagnoses": ["DLBCL", "FL"]},
+                    ],
+                    "description": "label dose by indication and weight",
+                },
                 "car_positive_percent": {"min": 10},
                 "endotoxin_eu_per_ml": {"max": 5},
                 "sterility": {"equals": "no growth"},
                 "mycoplasma": {"equals": "not detected"},
             },
-            source="Viability >= 80% per CIBMTR OOS analysis (Pasquini 2020); demo values",
+            source=(
+                "Dose: Kymriah US prescribing information §2.1/§3; viability >= 80% per CIBMTR "
+                "OOS analysis (Pasquini 2020); other limits are demo values"
+            ),
         ),
     ),
     ProductIn(
