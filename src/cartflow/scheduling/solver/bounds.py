@@ -13,14 +13,14 @@ from __future__ import annotations
 import highspy
 import numpy as np
 
-from cartflow.scheduling.solver.milp import _Builder, _quiet_highs, device_classes
+from cartflow.scheduling.solver.milp import ColumnBuilder, device_classes, quiet_highs
 from cartflow.scheduling.solver.network import Network
 
 
 def lp_bound(net: Network, *, time_limit: float) -> float | None:
     """The relaxation's optimum (None if HiGHS does not finish within ``time_limit``)."""
     inf = highspy.kHighsInf
-    b = _Builder()
+    b = ColumnBuilder()
     classes = device_classes(net)
     cls_cap = [net.device_free[devs].sum(axis=0) for _, devs in classes]
     offset = 0.0
@@ -45,7 +45,7 @@ def lp_bound(net: Network, *, time_limit: float) -> float | None:
                     cost = float(e.costs[net.earliest_infusion(so, m)])
                     b.col(cost, ent, integer=False)
         b.col(float(e.unscheduled_cost), [(rx, 1.0)], integer=False)
-    h = _quiet_highs()
+    h = quiet_highs()
     lp = highspy.HighsLp()
     lp.num_col_ = len(b.cost)
     lp.num_row_ = len(b.row_lo)

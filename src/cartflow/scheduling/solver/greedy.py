@@ -251,12 +251,12 @@ def _dispatch(
 
 
 def greedy_bookings(net: Network, keep: Mapping[str, Assignment] | None = None) -> list[Booking]:
-    """Dispatch by priority then urgency, then repair: episodes left out go first next round.
+    """Dispatch by priority then urgency, then repair: episodes left out or late go first.
 
     Previous bookings in ``keep`` are placed first, unchanged, wherever they still fit. The
     repair rounds (at most REPAIR_ROUNDS, each kept only if it lowers the objective) stop the
-    dispatcher starving low-priority episodes at the end of the horizon when a slight shift of
-    others would fit everyone; they are deterministic.
+    dispatcher starving low-priority episodes when a slight shift of others would serve everyone
+    in time; they are deterministic.
     """
     order = sorted(
         (k for k, e in enumerate(net.episodes) if e.fixed_start is None and e.schedulable),
@@ -265,11 +265,13 @@ def greedy_bookings(net: Network, keep: Mapping[str, Assignment] | None = None) 
     best = _dispatch(net, order, keep)
     best_cost = plan_cost(net, best)
     for _ in range(REPAIR_ROUNDS):
-        placed = {b.episode for b in best}
-        left = [k for k in order if k not in placed]
-        if not left:
+        infusion = {b.episode: b.infusion for b in best}
+        # Episodes left out or infused after their latest useful date go first next round.
+        behind = [k for k in order if infusion.get(k, net.horizon) > net.episodes[k].latest]
+        if not behind:
             break
-        order = left + [k for k in order if k in placed]
+        first = set(behind)
+        order = behind + [k for k in order if k not in first]
         trial = _dispatch(net, order, keep)
         cost = plan_cost(net, trial)
         if cost < best_cost:

@@ -13,10 +13,12 @@ release that day) are not generated.
 
 Aggregating identical devices into classes is exact: within a class, devices differ only in how
 long they stay busy with work already started (a prefix of the horizon), so a day-by-day sweep
-in start order always finds a free device for each batch (``assign_devices``). The LP relaxation
-is the time-indexed bound for weighted completion times (Dyer and Wolsey 1990; Goemans,
-Queyranne, Schulz, Skutella and Wang, SIAM J Discrete Math 2002;15:165-192), which the reference
-measurements found far stronger than CP-SAT's bound for sum objectives.
+in start order always finds a free device for each batch (``assign_devices``). The two linking
+rows are aggregated (one each per episode) to keep the model small: integer solutions are exact,
+and the LP bound comes mostly from the device rows, i.e. the time-indexed relaxation for weighted
+completion times (Goemans, Queyranne, Schulz, Skutella and Wang, SIAM J Discrete Math
+2002;15:165-192; for parallel machines Hall, Schulz, Shmoys and Wein, Math Oper Res 1997), which
+the project's reference measurements found far stronger than CP-SAT's bound for sum objectives.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def device_classes(net: Network) -> list[tuple[int, list[int]]]:
     return [(site, devs) for (site, _), devs in sorted(groups.items())]
 
 
-def _quiet_highs() -> highspy.Highs:
+def quiet_highs() -> highspy.Highs:
     # HiGHS prints its banner on stdout (C level) when the first instance is built, before any
     # option can be set; the CLI's stdout carries the results, so silence that one write.
     sys.stdout.flush()
@@ -75,7 +77,9 @@ def _quiet_highs() -> highspy.Highs:
     return h
 
 
-class _Builder:
+class ColumnBuilder:
+    """Columns of a sparse LP built one at a time (CSC), rows created on first use by key."""
+
     def __init__(self) -> None:
         self.cost: list[float] = []
         self.upper: list[float] = []
@@ -117,7 +121,7 @@ def solve_milp(
 ) -> MilpResult:
     """Solve the time-indexed MILP; ``previous`` + ``move_penalty`` price each changed date."""
     inf = highspy.kHighsInf
-    b = _Builder()
+    b = ColumnBuilder()
     classes = device_classes(net)
     cls_cap: list[IntArray] = [net.device_free[devs].sum(axis=0) for _, devs in classes]
     # fits[k][m]: class k has a free device on every day of a run starting on m (any length).
@@ -188,7 +192,7 @@ def solve_milp(
         b.col(float(e.unscheduled_cost), u_entries, integer=False)
         keys.append(("u", j, -1, -1))
 
-    h = _quiet_highs()
+    h = quiet_highs()
     lp = highspy.HighsLp()
     lp.num_col_ = len(b.cost)
     lp.num_row_ = len(b.row_lo)
