@@ -9,21 +9,25 @@ alternating engines, in CPU seconds of this process. The fastest time of each is
 machine is shared. A second table shows that the two engines agree: the key results with their
 95% confidence intervals. The issue's target is at
 least 10 times the SimPy baseline's speed. The SimPy baseline is
-`cartflow.simulation.baseline_simpy`.
+`benchmarks/simpy_baseline.py`.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from cartflow.simulation.baseline_simpy import run_replication_simpy
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
+
+from benchmarks.simpy_baseline import run_replication_simpy
 from cartflow.simulation.engine import run_replication
 from cartflow.simulation.metrics import replication_metrics, summarise
 from cartflow.simulation.network import Network, compile_network

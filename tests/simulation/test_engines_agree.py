@@ -1,6 +1,6 @@
 """The fast engine and the plain SimPy model of the same network give the same results.
 
-The SimPy model (`baseline_simpy.py`) is written independently, in SimPy's own idiom: processes,
+The SimPy model (`benchmarks/simpy_baseline.py`) is written independently, in SimPy's own idiom: processes,
 priority resources and reneging. Both engines read the same pre-drawn patients. Their results
 must therefore agree within the confidence intervals, measure by measure. This is the benchmark's
 "same results" condition.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from benchmarks.simpy_baseline import run_replication_simpy
 
-from cartflow.simulation.baseline_simpy import run_replication_simpy
 from cartflow.simulation.engine import run_replication
 from cartflow.simulation.metrics import replication_metrics, summarise
 from cartflow.simulation.network import compile_network

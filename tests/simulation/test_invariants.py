@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from benchmarks.simpy_baseline import run_replication_simpy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cartflow.simulation.baseline_simpy import run_replication_simpy
 from cartflow.simulation.engine import run_replication
 from cartflow.simulation.metrics import replication_metrics
 from cartflow.simulation.network import compile_network

@@ -25,7 +25,7 @@ Invariants checked by the tests: referred = ineligible + infused + dropped + fai
 Utilisations lie in [0, 1]. The same seed gives the same result.
 
 Why a hand-written loop rather than SimPy: the issue asks for ten times the speed of a plain SimPy
-model of the same network (`baseline_simpy.py`). This loop gets there in four ways:
+model of the same network (`benchmarks/simpy_baseline.py`). This loop gets there in four ways:
 - All random numbers are drawn up front with numpy.
 - Eligibility and work-up are settled as vectors (`tally.resolve_workup`).
 - Everything from booking to the product's arrival back at the center is computed when the slot
