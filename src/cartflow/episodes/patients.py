@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cartflow.audit.canonical import snapshot
-from cartflow.audit.service import diff, record_event
+from cartflow.audit.corrections import correct_record
+from cartflow.audit.service import record_event
 from cartflow.auth.actor import Actor
 from cartflow.auth.dependencies import require_role
 from cartflow.auth.errors import RoleRequired
@@ -102,22 +103,16 @@ def update_patient(
     patient = get_patient(session, actor=actor, patient_id=patient_id)
     if patient.center_id not in actor.center_ids(Role.COORDINATOR, Role.CLINICIAN):
         raise RoleRequired("correcting a patient record needs a coordinator or clinician")
-    before = _audit_snapshot(patient)
-    for key, value in data.model_dump(exclude={"reason"}, exclude_none=True).items():
-        setattr(patient, key, value)
-    session.flush()
-    changed_before, changed_after = diff(before, _audit_snapshot(patient))
-    if changed_after:
-        record_event(
-            session,
-            actor=actor.as_audit_actor(),
-            record_type="patient",
-            record_id=patient.id,
-            action="update",
-            before=changed_before,
-            after=changed_after,
-            reason=data.reason,
-        )
+    # A correction: the previous values stay readable as a superseded version (audit.corrections).
+    correct_record(
+        session,
+        actor=actor,
+        record=patient,
+        record_type="patient",
+        changes=data.model_dump(exclude={"reason"}, exclude_none=True),
+        reason=data.reason,
+        content_of=_audit_snapshot,
+    )
     return patient
 
 
