@@ -181,11 +181,115 @@ def plan_shipment(
     )
 
 
+def accepted(outcome: HandoffOutcome) -> HandoffOutcome:
+    assert outcome.refusal is None, outcome.refusal.message
+    return outcome
+
+
+@dataclass
+class Kit:
+    """The containers and shipments of one episode, as far as `advance` took them."""
+
+    collection_bags: list[CustodyContainer] = field(default_factory=list)
+    product_bags: list[CustodyContainer] = field(default_factory=list)
+    cassettes: list[CustodyContainer] = field(default_factory=list)
+    shippers: list[CustodyContainer] = field(default_factory=list)
+    apheresis_shipment: Shipment | None = None
+    product_shipment: Shipment | None = None
+
+    @property
+    def product(self) -> list[CustodyContainer]:
+        return [*self.product_bags, *self.cassettes]
+
+
+def advance(
+    session: Session,
+    people: People,
+    episode: Episode,
+    until: HandoffStep,
+    *,
+    product_bags: int = 1,
+) -> Kit:
+    """Label and scan the episode's containers through the path, up to and including `until`,
+    taking the other domains' steps (manufacturing, release, lymphodepletion) on their behalf."""
+    order = list(HandoffStep)
+    kit = Kit()
+
+    def reached(step: HandoffStep) -> bool:
+        return order.index(step) > order.index(until)
+
+    kit.collection_bags = register(session, people.nurse, episode, K.COLLECTION_BAG)
+    bags = [barcode(c) for c in kit.collection_bags]
+    accepted(scan(session, people.nurse, episode, HandoffStep.COLLECTION, *bags))
+    if reached(HandoffStep.APHERESIS_PICKUP):
+        return kit
+    kit.apheresis_shipment = plan_shipment(
+        session, people.coordinator, episode, ShipmentMaterial.FRESH_APHERESIS
+    )
+    accepted(scan(session, people.courier, episode, HandoffStep.APHERESIS_PICKUP, *bags))
+    if reached(HandoffStep.SITE_RECEIPT):
+        return kit
+    accepted(scan(session, people.planner, episode, HandoffStep.SITE_RECEIPT, *bags))
+    if reached(HandoffStep.CRYOPRESERVATION):
+        return kit
+    move(session, people, episode, "start_manufacturing")
+    kit.product_bags = register(session, people.planner, episode, K.PRODUCT_BAG, product_bags)
+    kit.cassettes = register(session, people.planner, episode, K.CASSETTE)
+    product = [barcode(c) for c in kit.product]
+    accepted(scan(session, people.planner, episode, HandoffStep.CRYOPRESERVATION, *product))
+    if reached(HandoffStep.RELEASE):
+        return kit
+    move(session, people, episode, "submit_for_qc")
+    move(session, people, episode, "release")
+    accepted(scan(session, people.qp, episode, HandoffStep.RELEASE, *product))
+    if reached(HandoffStep.PRODUCT_PICKUP):
+        return kit
+    kit.shippers = register(session, people.planner, episode, K.SHIPPER)
+    kit.product_shipment = plan_shipment(
+        session, people.planner, episode, ShipmentMaterial.CRYOPRESERVED_PRODUCT
+    )
+    everything = [*product, barcode(kit.shippers[0])]
+    accepted(scan(session, people.courier, episode, HandoffStep.PRODUCT_PICKUP, *everything))
+    if reached(HandoffStep.CENTER_RECEIPT):
+        return kit
+    accepted(
+        scan(
+            session,
+            people.coordinator,
+            episode,
+            HandoffStep.CENTER_RECEIPT,
+            *everything,
+            second=people.clinician,
+        )
+    )
+    if reached(HandoffStep.STORAGE):
+        return kit
+    accepted(scan(session, people.nurse, episode, HandoffStep.STORAGE, *product))
+    if reached(HandoffStep.BEDSIDE):
+        return kit
+    move(session, people, episode, "start_lymphodepletion")
+    first_bag = barcode(kit.product_bags[0])
+    accepted(
+        scan(
+            session,
+            people.clinician,
+            episode,
+            HandoffStep.BEDSIDE,
+            first_bag,
+            second=people.clinician2,
+        )
+    )
+    return kit
+
+
 __all__ = [
     "PASSWORD",
     "K",
+    "Kit",
     "People",
     "World",
+    "accepted",
+    "advance",
     "barcode",
     "keyed",
     "make_people",
