@@ -12,6 +12,7 @@ from cartflow.cli import (
     identity,
     logistics,
     manufacturing,
+    operations,
     registry,
     schedule,
     simulate,
@@ -35,6 +36,8 @@ app.add_typer(manufacturing.app, name="manufacturing", help="Batches, QC results
 app.add_typer(logistics.app, name="custody", help="Hand-offs, shipments, custody.")
 app.add_typer(clinical.app, name="clinical", help="Eligibility, infusion, toxicity, follow-up.")
 app.command("simulate")(simulate.simulate)
+app.command("backup")(operations.backup)
+app.command("restore")(operations.restore)
 
 
 if __name__ == "__main__":  # pragma: no cover
