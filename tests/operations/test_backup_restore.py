@@ -5,29 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 import cartflow.models  # noqa: F401 - every table on Base.metadata
 from cartflow.db.base import Base
 from cartflow.db.engine import make_engine
-from tests.conftest import BACKEND, _create_pg_database, _drop_pg_database
-
-
-@pytest.fixture
-def own_database(tmp_path: Path) -> Iterator[str]:
-    """A database of this test's own: restore replaces everything in it."""
-    if BACKEND == "postgresql":
-        name = f"cartflow_backup_{uuid.uuid4().hex[:8]}"
-        yield _create_pg_database(name)
-        _drop_pg_database(name)
-    else:
-        yield f"sqlite:///{tmp_path / 'live.sqlite3'}"
 
 
 def _cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
