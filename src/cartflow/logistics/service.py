@@ -87,6 +87,9 @@ class ScanResult:
     verdict: Verdict
 
 
+_RACED = Verdict(True, None, "recorded by a simultaneous scan of the same container", True)
+
+
 class HandoffRefused(Conflict):
     """A hard stop; its `code` is the rule of the first refused scan."""
 
@@ -263,6 +266,13 @@ def record_handoff(
         outcome.events.append(event)
         if created:
             new_events.append(event)
+        else:
+            outcome.results = [
+                ScanResult(r.raw, r.din, r.container_id, _RACED)
+                if r.container_id == container.id
+                else r
+                for r in outcome.results
+            ]
     if not new_events:
         return outcome
     if second is not None and witness is not None and rule.witness_meaning is not None:
