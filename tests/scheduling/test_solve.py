@@ -11,7 +11,7 @@ from cartflow.scheduling.solver import (
     solve,
     validate,
 )
-from cartflow.scheduling.solver.bounds import lp_bound
+from cartflow.scheduling.solver.bounds import Relaxation, lp_bound
 from cartflow.scheduling.solver.network import Network
 
 CASES = [(20, 1, 60), (45, 2, 60), (45, 3, 45)]  # (episodes, seed, horizon): light to overloaded
@@ -108,3 +108,15 @@ def test_lp_bound_is_below_a_proven_optimum() -> None:
     relaxed = lp_bound(Network(inst), time_limit=5)
     assert relaxed is not None
     assert relaxed <= exact.objective + 1e-6
+
+
+def test_alpha_points_order_by_fractional_starts() -> None:
+    """Episode 0 starts half on day 5 and half on day 7: its 0.5-point is 5, its 0.7-point 7.
+    Episode 1 starts wholly on day 6. Episode 2 is served at 0.3 by the LP: it goes last."""
+    relaxed = Relaxation(
+        bound=0.0,
+        starts={0: [(7, 0.5), (5, 0.5)], 1: [(6, 1.0)], 2: [(1, 0.3)]},
+        served={0: 1.0, 1: 1.0, 2: 0.3},
+    )
+    assert relaxed.alpha_order([2, 1, 0], 0.5) == [0, 1, 2]
+    assert relaxed.alpha_order([2, 1, 0], 0.7) == [1, 0, 2]

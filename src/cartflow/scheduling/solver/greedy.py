@@ -250,18 +250,21 @@ def _dispatch(
     return bookings
 
 
-def greedy_bookings(net: Network, keep: Mapping[str, Assignment] | None = None) -> list[Booking]:
+def greedy_bookings(
+    net: Network,
+    keep: Mapping[str, Assignment] | None = None,
+    order: list[int] | None = None,
+) -> list[Booking]:
     """Dispatch by priority then urgency, then repair: episodes left out or late go first.
 
-    Previous bookings in ``keep`` are placed first, unchanged, wherever they still fit. The
-    repair rounds (at most REPAIR_ROUNDS, each kept only if it lowers the objective) stop the
-    dispatcher starving low-priority episodes when a slight shift of others would serve everyone
-    in time; they are deterministic.
+    Previous bookings in ``keep`` are placed first, unchanged, wherever they still fit. ``order``
+    replaces the priority order (the LP-guided dispatch). The repair rounds (at most
+    REPAIR_ROUNDS, each kept only if it lowers the objective) stop the dispatcher starving
+    low-priority episodes when a slight shift of others would serve everyone in time; they are
+    deterministic.
     """
-    order = sorted(
-        (k for k, e in enumerate(net.episodes) if e.fixed_start is None and e.schedulable),
-        key=lambda k: dispatch_key(net.episodes[k]),
-    )
+    if order is None:
+        order = sorted(dispatchable(net), key=lambda k: dispatch_key(net.episodes[k]))
     best = _dispatch(net, order, keep)
     best_cost = plan_cost(net, best)
     for _ in range(REPAIR_ROUNDS):
@@ -277,3 +280,8 @@ def greedy_bookings(net: Network, keep: Mapping[str, Assignment] | None = None) 
         if cost < best_cost:
             best, best_cost = trial, cost
     return best
+
+
+def dispatchable(net: Network) -> list[int]:
+    """Episodes the dispatcher orders (not started, able to fit in the horizon)."""
+    return [k for k, e in enumerate(net.episodes) if e.fixed_start is None and e.schedulable]

@@ -197,8 +197,10 @@ def solve_milp(
     lp.num_col_ = len(b.cost)
     lp.num_row_ = len(b.row_lo)
     lp.col_cost_ = np.array(b.cost)
-    # Episodes that cannot fit anywhere have no column; their penalty is a constant.
-    lp.offset_ = float(sum(e.unscheduled_cost for e in net.episodes if not e.schedulable))
+    # Episodes that cannot fit anywhere have no column; their penalty is a constant, added to
+    # HiGHS's values afterwards: HiGHS 1.16 counted a model offset twice when it checked the
+    # warm start in its presolved space, so it discarded the start as far worse than it was.
+    offset = float(sum(e.unscheduled_cost for e in net.episodes if not e.schedulable))
     lp.col_lower_ = np.zeros(len(b.cost))
     lp.col_upper_ = np.array(b.upper)
     lp.row_lower_ = np.array(b.row_lo)
@@ -228,13 +230,13 @@ def solve_milp(
     h.run()
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())
-    bound = info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else None
+    bound = info.mip_dual_bound + offset if math.isfinite(info.mip_dual_bound) else None
     if info.primal_solution_status != 2:  # 2: a feasible solution is known
         return MilpResult(None, None, bound, status, lp.num_col_, lp.num_row_)
     values = np.asarray(h.getSolution().col_value)
     bookings = _extract(net, keys, classes, values, previous)
     return MilpResult(
-        bookings, info.objective_function_value, bound, status, lp.num_col_, lp.num_row_
+        bookings, info.objective_function_value + offset, bound, status, lp.num_col_, lp.num_row_
     )
 
 

@@ -15,9 +15,15 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Literal
 
-from cartflow.scheduling.solver.bounds import lp_bound
+from cartflow.scheduling.solver.bounds import Relaxation, relax
 from cartflow.scheduling.solver.cpsat import CpSatResult, solve_cpsat
-from cartflow.scheduling.solver.greedy import greedy_bookings, to_plan
+from cartflow.scheduling.solver.greedy import (
+    Booking,
+    dispatchable,
+    greedy_bookings,
+    plan_cost,
+    to_plan,
+)
 from cartflow.scheduling.solver.milp import MilpResult, solve_milp
 from cartflow.scheduling.solver.model import Assignment, Instance, Plan
 from cartflow.scheduling.solver.network import Network
@@ -26,6 +32,22 @@ from cartflow.scheduling.solver.validate import validate
 Method = Literal["greedy", "exact", "cpsat"]
 METHODS: tuple[str, ...] = ("greedy", "exact", "cpsat")
 OVERLOAD = 1.0  # Network.load() above which "exact" plans with CP-SAT (see docs/scheduling.md)
+
+
+ALPHAS = (0.0, 0.3, 0.5, 0.7, 1.0)
+
+
+def _lp_guided(
+    net: Network, relaxed: Relaxation, bookings: list[Booking]
+) -> tuple[list[Booking], str]:
+    """The best of the priority dispatch and the LP alpha-point dispatches."""
+    best, best_cost, label = bookings, plan_cost(net, bookings), "priority"
+    for alpha in ALPHAS:
+        trial = greedy_bookings(net, order=relaxed.alpha_order(dispatchable(net), alpha))
+        cost = plan_cost(net, trial)
+        if cost < best_cost:
+            best, best_cost, label = trial, cost, f"alpha {alpha:g}"
+    return best, f"start: {label} dispatch ({best_cost}); "
 
 
 def _checked(instance: Instance, plan: Plan) -> Plan | None:
@@ -65,34 +87,41 @@ def solve(
         return greedy
     if method not in ("exact", "cpsat"):
         raise ValueError(f"unknown method {method!r}")
+
     # Leave a little of the budget for extracting and validating the plan.
-    remaining = max(0.5, 0.95 * time_limit - 0.2 - (time.perf_counter() - started))
+    def left() -> float:
+        return max(0.5, 0.95 * time_limit - 0.2 - (time.perf_counter() - started))
+
     res: MilpResult | CpSatResult
+    relaxed = None
+    start = bookings
+    note = ""
     try:
         if method == "cpsat":
             if previous is not None:
                 raise ValueError("re-planning uses the greedy or the exact (HiGHS) method")
-            res = solve_cpsat(net, time_limit=remaining, seed=seed, hint=bookings)
+            res = solve_cpsat(net, time_limit=left(), seed=seed, hint=bookings)
             size = f"CP-SAT: {res.status}"
-        elif previous is None and net.load() > OVERLOAD:
-            # Measured (docs/scheduling.md): in overload CP-SAT's search finds far better plans
-            # than HiGHS in the same time, and the full MILP's root LP alone takes half the
-            # budget; the device-and-QC LP relaxation gives almost the same bound much sooner.
-            relaxed = lp_bound(net, time_limit=remaining / 3)
-            remaining = max(0.5, 0.95 * time_limit - 0.2 - (time.perf_counter() - started))
-            res = solve_cpsat(net, time_limit=remaining, seed=seed, hint=bookings)
-            res = replace(res, bound=relaxed)
-            size = f"overloaded (load {net.load():.2f}): CP-SAT {res.status}, LP bound"
         else:
-            res = solve_milp(
-                net,
-                time_limit=remaining,
-                seed=seed,
-                start=bookings,
-                previous=previous,
-                move_penalty=move_penalty,
-            )
-            size = f"{res.columns} columns, {res.rows} rows; HiGHS: {res.status}"
+            if previous is None:
+                relaxed = relax(net, time_limit=0.5 * left())
+                if relaxed is not None:
+                    start, note = _lp_guided(net, relaxed, bookings)
+            if previous is None and net.load() > OVERLOAD:
+                # Measured (docs/scheduling.md): in overload the full MILP's root LP takes most
+                # of the budget and HiGHS finds few plans; CP-SAT's search improves the start.
+                res = solve_cpsat(net, time_limit=left(), seed=seed, hint=start)
+                size = f"overloaded (load {net.load():.2f}): CP-SAT {res.status}"
+            else:
+                res = solve_milp(
+                    net,
+                    time_limit=left(),
+                    seed=seed,
+                    start=start,
+                    previous=previous,
+                    move_penalty=move_penalty,
+                )
+                size = f"{res.columns} columns, {res.rows} rows; HiGHS: {res.status}"
     except (RuntimeError, MemoryError) as exc:
         return replace(
             greedy,
@@ -101,12 +130,21 @@ def solve(
             message=f"solver failed: {exc}",
             seconds=time.perf_counter() - started,
         )
+    size = note + size
+    if start is not bookings:
+        guided = to_plan(
+            net, start, method=method, status="feasible", lower_bound=trivial, started=started
+        )
+        if _checked(instance, guided) is None:  # pragma: no cover - a dispatcher bug
+            raise RuntimeError("the LP-guided plan failed validation")
+        greedy = guided
     bound = None
-    if res.bound is not None and previous is None:
-        # Integer costs: round the (floating) bound up, less a relative tolerance.
-        bound = max(trivial, math.ceil(res.bound - 1e-6 * (1.0 + abs(res.bound))))
-    elif previous is None:
+    if previous is None:
         bound = trivial
+        for value in (res.bound, relaxed.bound if relaxed is not None else None):
+            if value is not None:
+                # Integer costs: round the (floating) bound up, less a relative tolerance.
+                bound = max(bound, math.ceil(value - 1e-6 * (1.0 + abs(value))))
     best = greedy
     if res.bookings is not None:
         plan = to_plan(
