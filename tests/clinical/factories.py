@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from cartflow.auth.actor import Actor
 from cartflow.clinical.bedside import wristband_data
@@ -27,7 +27,15 @@ from cartflow.db.base import utcnow
 from cartflow.episodes.schemas import TransitionRequest
 from cartflow.episodes.service import apply_transition
 from cartflow.episodes.workflow import TRANSITIONS
-from cartflow.models import Episode, EpisodeState, EpisodeStateChange, Patient, Role, User
+from cartflow.models import (
+    Episode,
+    EpisodeState,
+    EpisodeStateChange,
+    Patient,
+    Product,
+    Role,
+    User,
+)
 from cartflow.models.clinical_infusion import Infusion
 from tests.factories import PASSWORD, Network, make_episode, make_network, make_user
 
@@ -109,13 +117,17 @@ def received_episode(
 
 def bag_read(episode: Episode) -> str:
     """The product bag's bar code: product code (Data Structure 003) and chain of identity (040)."""
-    assert episode.chain_of_identity is not None
-    return f"=<{episode.product.isbt_product_code}&/{episode.chain_of_identity}"
+    session = object_session(episode)
+    product = session.get(Product, episode.product_id) if session is not None else None
+    assert episode.chain_of_identity is not None and product is not None
+    return f"=<{product.isbt_product_code}&/{episode.chain_of_identity}"
 
 
 def wristband_read(episode: Episode) -> str:
-    assert episode.chain_of_identity is not None
-    return wristband_data(pseudonym=episode.patient.pseudonym, coi=episode.chain_of_identity)
+    session = object_session(episode)
+    patient = session.get(Patient, episode.patient_id) if session is not None else None
+    assert episode.chain_of_identity is not None and patient is not None
+    return wristband_data(pseudonym=patient.pseudonym, coi=episode.chain_of_identity)
 
 
 @dataclass(frozen=True)
@@ -157,8 +169,11 @@ def timeline(days_ago: int = 30) -> Timeline:
     return Timeline(day0=start)
 
 
-def in_lymphodepletion(session: Session, team: Team, when: Timeline) -> Episode:
-    episode = received_episode(session, team, days_ago=(utcnow() - when.day0).days + 10)
+def in_lymphodepletion(
+    session: Session, team: Team, when: Timeline, *, patient: Patient | None = None
+) -> Episode:
+    days_ago = (utcnow() - when.day0).days + 10
+    episode = received_episode(session, team, patient=patient, days_ago=days_ago)
     clinician = Actor(team.clinician)
     create_plan(
         session,
@@ -172,9 +187,11 @@ def in_lymphodepletion(session: Session, team: Team, when: Timeline) -> Episode:
     return episode
 
 
-def infused_episode(session: Session, team: Team, when: Timeline) -> tuple[Episode, Infusion]:
+def infused_episode(
+    session: Session, team: Team, when: Timeline, *, patient: Patient | None = None
+) -> tuple[Episode, Infusion]:
     """Walked through lymphodepletion, the two-person bedside check and the infusion."""
-    episode = in_lymphodepletion(session, team, when)
+    episode = in_lymphodepletion(session, team, when, patient=patient)
     first = start_bedside_check(
         session,
         actor=Actor(team.nurse),

@@ -16,7 +16,9 @@ the tisagenlecleucel ALL regimen, the tocilizumab dose from the label (8 mg/kg f
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -34,8 +36,8 @@ from tests.clinical.factories import (
 from tests.factories import PASSWORD, auth, make_episode, make_patient, make_user
 
 
-def _iso(moment: object) -> str:
-    return moment.isoformat()  # type: ignore[attr-defined]
+def _iso(moment: dt.datetime) -> str:
+    return moment.isoformat()
 
 
 def test_one_patient_from_referral_to_day_28(
@@ -79,7 +81,11 @@ def test_one_patient_from_referral_to_day_28(
 
     consent = client.post(
         f"{base}/consents",
-        json={"signed_on": str(episode.referred_on), "form_version": "ped-v3", "signed_by": "parent"},
+        json={
+            "signed_on": str(episode.referred_on),
+            "form_version": "ped-v3",
+            "signed_by": "parent",
+        },
         headers=coordinator,
     )
     assert consent.status_code == 201, consent.text
@@ -173,11 +179,11 @@ def test_one_patient_from_referral_to_day_28(
         EpisodeState.INFUSED.value
     )
 
-    def assess(days: float, crs: dict[str, object] | None, icans: dict[str, object] | None) -> dict:  # type: ignore[type-arg]
+    def assess(days: float, crs: dict[str, Any] | None, icans: dict[str, Any] | None) -> Any:
         body = {"assessed_at": _iso(when.at(days)), "crs": crs, "icans": icans}
         response = client.post(f"{base}/toxicity-assessments", json=body, headers=clinician)
         assert response.status_code == 201, response.text
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
     alert = {"ice_score": 10, "consciousness": "alert", "seizure": "none", "cerebral_edema": "none"}
     day1 = assess(1, {"temperature_c": 38.6, "hypotension": "none", "oxygen": "none"}, alert)

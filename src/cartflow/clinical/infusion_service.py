@@ -7,7 +7,7 @@
 3. A clinician records thaw, start and end of infusion and the dose against the verified check;
    the episode moves to infused.
 Any mismatch (wrong bag, wrong wristband, expired product) is a hard stop: a 409 naming the rule,
-and nothing is written. A wrong password writes nothing either (checked before any write).
+and nothing is written. A wrong password writes nothing either (signing checks it before any write).
 Each signature covers exactly what its signer saw: the first the first reads, the second the whole
 check; `bedside_check_out` re-verifies both on every read.
 """
@@ -24,13 +24,11 @@ from sqlalchemy.orm import Session
 from cartflow.audit.canonical import snapshot
 from cartflow.audit.signatures import (
     IDENTITY_VERIFIED_AT_BEDSIDE,
-    SignatureRefused,
     sign,
     signatures_for,
     verify_signature,
 )
 from cartflow.auth.actor import Actor
-from cartflow.auth.passwords import verify_password
 from cartflow.clinical.bedside import check_bag, check_second_person, check_wristband
 from cartflow.clinical.errors import (
     BedsideCheckRefused,
@@ -112,13 +110,6 @@ def _verify_reads(episode: Episode, data: BedsideScanIn, moment: dt.datetime) ->
         raise _refuse(band)
 
 
-def _password(actor: Actor, data: BedsideScanIn) -> str:
-    password = data.password.get_secret_value()
-    if not verify_password(actor.user.password_hash, password):
-        raise SignatureRefused("the password does not match: nothing was signed", field="password")
-    return password
-
-
 def start_bedside_check(
     session: Session,
     *,
@@ -138,9 +129,9 @@ def start_bedside_check(
     )
     moment = data.scanned_at or now or utcnow()
     _verify_reads(episode, data, moment)
-    password = _password(actor, data)
     assert episode.chain_of_identity is not None  # checked by _verify_reads
     check = BedsideCheck(
+        id=uuid.uuid4(),
         episode_id=episode.id,
         chain_of_identity=episode.chain_of_identity,
         status=BedsideCheckStatus.AWAITING_SECOND,
@@ -149,17 +140,18 @@ def start_bedside_check(
         first_wristband_scan=data.wristband_scan.strip(),
         first_scanned_at=moment,
     )
-    session.add(check)
-    audit(session, actor=actor, record_type=RECORD_TYPE, record=check, action="first_scan")
+    # Signing checks the password before it writes anything, so a wrong password leaves no trace.
     sign(
         session,
         actor=actor,
-        password=password,
+        password=data.password.get_secret_value(),
         meaning=IDENTITY_VERIFIED_AT_BEDSIDE,
         record_type=RECORD_TYPE,
         record_id=check.id,
         record_content=first_signed_content(check),
     )
+    session.add(check)
+    audit(session, actor=actor, record_type=RECORD_TYPE, record=check, action="first_scan")
     return check
 
 
@@ -201,7 +193,21 @@ def confirm_bedside_check(
     if moment < check.first_scanned_at:
         raise InvalidInput("the second check cannot precede the first", field="scanned_at")
     _verify_reads(episode, data, moment)
-    password = _password(actor, data)
+    second = {
+        "second_scanner_id": actor.id,
+        "second_bag_scan": data.bag_scan.strip(),
+        "second_wristband_scan": data.wristband_scan.strip(),
+        "second_scanned_at": moment,
+    }
+    sign(
+        session,
+        actor=actor,
+        password=data.password.get_secret_value(),
+        meaning=IDENTITY_VERIFIED_AT_BEDSIDE,
+        record_type=RECORD_TYPE,
+        record_id=check.id,
+        record_content={**first_signed_content(check), **second},
+    )
     before = snapshot(check)
     check.second_scanner_id = actor.id
     check.second_bag_scan = data.bag_scan.strip()
@@ -215,15 +221,6 @@ def confirm_bedside_check(
         record=check,
         action="second_scan",
         before=before,
-    )
-    sign(
-        session,
-        actor=actor,
-        password=password,
-        meaning=IDENTITY_VERIFIED_AT_BEDSIDE,
-        record_type=RECORD_TYPE,
-        record_id=check.id,
-        record_content=second_signed_content(check),
     )
     return check
 

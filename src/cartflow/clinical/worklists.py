@@ -116,13 +116,14 @@ def followup_worklist(
         )
     ).all():
         done.setdefault(episode_id, {})[key] = on
-    deaths = dict(
-        session.execute(
+    deaths = {
+        episode_id: died_on
+        for episode_id, died_on in session.execute(
             select(DeathRecord.episode_id, DeathRecord.died_on).where(
                 DeathRecord.episode_id.in_(ids)
             )
-        ).tuples()
-    )
+        ).all()
+    }
     rows: list[FollowUpWorklistRow] = []
     for episode, pseudonym, gene_modified, timezone, infusion in episodes:
         start = infusion.infusion_started_at if infusion is not None else episode.infused_at
