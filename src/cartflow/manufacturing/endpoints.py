@@ -129,9 +129,8 @@ def remanufacture(
     return _batch(session, actor, batch_id)
 
 
-def _result_out(session: DbSession, actor: CurrentActor, result: QcResult) -> QcResultOut:
-    record = _batch(session, actor, result.batch_id)
-    return next(r for r in record.results if r.id == result.id)
+def _result_out(session: DbSession, _actor: CurrentActor, result: QcResult) -> QcResultOut:
+    return views.result_view(session, result)
 
 
 @router.post(

@@ -16,12 +16,6 @@ from cartflow.auth.actor import Actor
 from cartflow.auth.errors import RoleRequired
 from cartflow.manufacturing import workflow
 from cartflow.manufacturing.access import batch_scope, can_read_batches, get_batch
-from cartflow.manufacturing.disposition import (
-    DISPOSITION_RECORD,
-    REQUEST_RECORD,
-    dispositions,
-    exceptional_request,
-)
 from cartflow.manufacturing.errors import ManufacturingRefused
 from cartflow.manufacturing.records import (
     all_steps,
@@ -40,6 +34,12 @@ from cartflow.manufacturing.schemas import (
     QcResultOut,
     SignatureOut,
     StepOut,
+)
+from cartflow.manufacturing.signing import (
+    DISPOSITION_RECORD,
+    REQUEST_RECORD,
+    dispositions,
+    exceptional_request,
 )
 from cartflow.manufacturing.specs import TESTS, Criterion, limit_text, parse_criteria
 from cartflow.models import (
@@ -322,3 +322,20 @@ def certificate(session: Session, *, actor: Actor, batch_id: uuid.UUID, now: dt.
         generated_at=now,
     )
     return render_certificate(batch_out(session, batch), header)
+
+
+def result_view(session: Session, result: QcResult) -> QcResultOut:
+    """One result as the API shows it, without reading the whole batch record."""
+    batch = session.get(Batch, result.batch_id)
+    assert batch is not None  # foreign key
+    spec = specification_of(session, batch)
+    criteria = parse_criteria(spec.criteria).criteria if spec else {}
+    superseded = session.execute(
+        select(func.count(QcResult.id)).where(QcResult.supersedes_id == result.id)
+    ).scalar_one()
+    people = People(
+        session,
+        {result.entered_by_id} | ({result.verified_by_id} if result.verified_by_id else set()),
+    )
+    limits = {name: limit_text(name, c) for name, c in criteria.items()}
+    return result_out(result, current=superseded == 0, people=people, limits=limits)

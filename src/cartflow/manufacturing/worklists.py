@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from cartflow.auth.actor import Actor
 from cartflow.auth.dependencies import require_role
 from cartflow.manufacturing import workflow
-from cartflow.manufacturing.disposition import disposition_facts, pending_disposition
 from cartflow.manufacturing.records import batch_results, superseded_ids
 from cartflow.manufacturing.schemas import PendingVerification, QcWorkItem, QpWorkItem
+from cartflow.manufacturing.signing import disposition_facts, pending_disposition
 from cartflow.manufacturing.views import People
 from cartflow.models import Episode, Product, Role
 from cartflow.models.manufacturing import Batch, BatchState
