@@ -1,10 +1,16 @@
 """One entry point for planning: ``solve(instance, method=..., time_limit=..., seed=...)``.
 
-``greedy`` returns the dispatcher's plan with the trivial bound (each episode alone on the
-network). ``exact`` builds the time-indexed MILP (milp.py), warm-starts HiGHS with the greedy plan
-and returns the better of the two plans with HiGHS's proven bound; if HiGHS fails or returns a
-plan the validator rejects, the greedy plan comes back with status ``fallback``. Every returned
-plan has been through ``validate``.
+``greedy`` returns the priority dispatcher's plan with the trivial bound (each episode alone on
+the network). ``exact``:
+1. solves the device-and-QC LP relaxation (bounds.py): a proven bound, and alpha-point orders
+   for the dispatcher; the best of the priority and LP-guided dispatches is the start;
+2. on a normal load, the time-indexed MILP in HiGHS (milp.py), warm-started with that plan;
+   in overload (``Network.load() > OVERLOAD``) CP-SAT hinted with it instead, because there
+   HiGHS spends the budget on its root LP and finds few plans (docs/scheduling.md);
+3. returns the best validated plan with bound max(trivial, LP, MILP).
+``cpsat`` is CP-SAT hinted with the priority dispatch, kept for measurement. If a solver fails,
+the dispatcher's plan comes back with status ``fallback``. Every plan returned has been through
+``validate``. Re-planning (``previous``) skips the LP step to stay within its few seconds.
 """
 
 from __future__ import annotations
