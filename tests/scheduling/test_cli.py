@@ -80,7 +80,7 @@ def test_replan_prints_what_moved(tmp_path: Path) -> None:
         [
             "schedule", "replan", str(inst), str(plan), "-o", str(new_plan),
             "--on", victim["manufacturing_start"], "--failed-batch", victim["order"],
-            "--instance-output", str(new_inst),
+            "--instance-output", str(new_inst), "--time-limit", "2",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -73,7 +73,7 @@ def test_generator_is_reproducible_and_round_trips_through_json() -> None:
 def test_trivial_bound_is_below_every_plan() -> None:
     inst = generate_instance(45, 2, horizon_days=60)
     bound = Network(inst).trivial_bound()
-    assert bound <= solve(inst, method="exact", time_limit=4).objective
+    assert bound <= solve(inst, method="greedy").objective
 
 
 def test_cpsat_plans_validate_and_respect_the_milp_bound() -> None:
@@ -89,7 +89,7 @@ def test_overloaded_instance_gets_a_valid_plan_and_the_lp_bound() -> None:
     inst = generate_instance(120, 3, horizon_days=45)
     net = Network(inst)
     assert net.load() > 1.0
-    exact = solve(inst, method="exact", time_limit=4)
+    exact = solve(inst, method="exact", time_limit=2)
     greedy = solve(inst, method="greedy")
     assert validate(inst, exact).feasible
     assert exact.objective <= greedy.objective
