@@ -12,6 +12,10 @@ from fastapi import Depends, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from cartflow.auth.actor import Actor
+from cartflow.auth.dependencies import count_wrong_password, is_wrong_password
+from cartflow.auth.service import LockoutPolicy
+from cartflow.config import Settings
 from cartflow.errors import CartflowError
 from cartflow.web.csrf import FORM_FIELD
 
@@ -46,3 +50,20 @@ def refusal(session: Session, exc: CartflowError) -> dict[str, str]:
     """Undo whatever the refused action wrote, and say why beside its field (or the form)."""
     session.rollback()
     return {exc.field or "form": f"{exc.message} ({exc.code})"}
+
+
+def signature_refusal(
+    request: Request, session: Session, actor: Actor, exc: CartflowError
+) -> dict[str, str]:
+    """Like `refusal`, and a wrong password at signing also counts towards the lock-out, in a
+    unit of work of its own (the refused signature itself is rolled back)."""
+    if is_wrong_password(exc):
+        settings: Settings = request.app.state.settings
+        count_wrong_password(
+            session,
+            policy=LockoutPolicy.from_settings(settings),
+            what="signing",
+            user_id=actor.id,
+        )
+        return {"password": f"{exc.message} ({exc.code})"}
+    return refusal(session, exc)

@@ -34,7 +34,10 @@ ROLE_HOME: dict[Role, NavItem] = {
     Role.COORDINATOR: NavItem("/coordinator", "Patients"),
     Role.APHERESIS_NURSE: NavItem("/nurse", "Collections"),
     Role.PLANNER: NavItem("/planner", "Manufacturing plan"),
+    Role.QC_ANALYST: NavItem("/qc", "QC results"),
+    Role.QUALIFIED_PERSON: NavItem("/qp", "Disposition"),
     Role.CLINICIAN: NavItem("/clinician", "Ward"),
+    Role.COURIER: NavItem("/courier", "Pick-ups"),
     Role.REGISTRY_ANALYST: NavItem("/registry", "Registry"),
     Role.ADMIN: NavItem("/admin", "Administration"),
 }

@@ -30,13 +30,32 @@ PATH_ORDER = {state: index for index, state in enumerate(EpisodeState)}
 MAX_ROWS = 500
 
 
+# Where a step owned by a domain service is taken (the generic transition form refuses it).
+OWNED_STEP_PAGES = {
+    "confirm_eligibility": ("/clinician/episodes/{id}/eligibility", "Assess eligibility"),
+    "book_slot": ("/episodes/{id}/booking", "Book apheresis and manufacturing"),
+    "record_apheresis": ("/scan?episode={id}&step=collection", "Label and scan the collection"),
+    "start_manufacturing": ("/manufacturing/episodes/{id}", "Start the batch"),
+    "submit_for_qc": ("/manufacturing/episodes/{id}", "Open the batch record"),
+    "release": ("/manufacturing/episodes/{id}", "Open the batch record"),
+    "remanufacture": ("/manufacturing/episodes/{id}", "Open the batch record"),
+    "ship": ("/scan?episode={id}&step=product_pickup", "Scan the pick-up"),
+    "receive": ("/scan?episode={id}&step=center_receipt", "Scan the receipt"),
+    "start_lymphodepletion": ("/clinician/episodes/{id}/lymphodepletion", "Lymphodepletion"),
+    "infuse": ("/clinician/episodes/{id}/infusion", "Bedside check and infusion"),
+}
+
+
 @dataclass(frozen=True)
 class Step:
-    """One possible next step: its transition, who takes it, and whether this viewer can."""
+    """One possible next step: its transition, who takes it, and whether this viewer can (by the
+    generic form, `actor_may`, or on the owning domain's page, `href`)."""
 
     transition: workflow.Transition
     roles: tuple[str, ...]
     actor_may: bool
+    href: str | None = None
+    link_label: str = ""
 
     @property
     def name(self) -> str:
@@ -59,7 +78,7 @@ class Row:
 
     @property
     def mine(self) -> bool:
-        return self.step is not None and self.step.actor_may
+        return self.step is not None and (self.step.actor_may or self.step.href is not None)
 
 
 def row(actor: Actor, episode: Episode, *, note: str = "") -> Row:
@@ -88,11 +107,15 @@ def next_steps(actor: Actor, episode: Episode) -> list[Step]:
     held = roles_on_episode(actor, episode)
     steps = []
     for transition in workflow.available_transitions(episode.state):
+        may = bool(held & transition.roles)
+        page = OWNED_STEP_PAGES.get(transition.name) if transition.owner else None
         steps.append(
             Step(
                 transition=transition,
                 roles=tuple(sorted(r.value.replace("_", " ") for r in transition.roles)),
-                actor_may=bool(held & transition.roles) and transition.owner is None,
+                actor_may=may and transition.owner is None,
+                href=page[0].format(id=episode.id) if page and may else None,
+                link_label=page[1] if page else "",
             )
         )
     return steps
