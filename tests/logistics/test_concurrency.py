@@ -9,100 +9,29 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from cartflow.app import create_app
 from cartflow.audit.service import verify_audit_trail
 from cartflow.auth.actor import Actor
 from cartflow.config import Settings
-from cartflow.db.engine import make_engine
 from cartflow.identity.isbt128 import Din
 from cartflow.logistics.service import record_handoff
 from cartflow.models import (
-    AuthSession,
-    CenterSiteRoute,
-    Device,
-    ElectronicSignature,
     Episode,
     EpisodeState,
-    EpisodeStateChange,
-    IdentifierSequence,
-    ManufacturingSite,
-    Patient,
-    Product,
-    ProductIndication,
-    ReleaseSpecification,
-    RoleAssignment,
-    TreatmentCenter,
     User,
 )
-from cartflow.models.custody import CustodyContainer, CustodyDeviation, CustodyEvent, HandoffStep
+from cartflow.models.custody import CustodyDeviation, CustodyEvent, HandoffStep
 from tests.factories import auth
+from tests.logistics.committed import purge
 from tests.logistics.factories import K, barcode, make_world, register
 
 THREADS = 50
-
-
-@pytest.fixture
-def committed_engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url, pool_size=20, max_overflow=0, pool_timeout=120)
-    yield engine
-    engine.dispose()
-
-
-def _purge(engine: Engine, *, site_id: uuid.UUID, extra_users: list[uuid.UUID]) -> None:
-    """Delete the network, people and episodes the test committed (not their audit events)."""
-    with Session(engine) as s, s.begin():
-        site = s.get(ManufacturingSite, site_id)
-        assert site is not None
-        centers = list(
-            s.execute(
-                select(CenterSiteRoute.center_id).where(CenterSiteRoute.site_id == site_id)
-            ).scalars()
-        )
-        products = list(
-            s.execute(select(Product.id).where(Product.manufacturing_site_id == site_id)).scalars()
-        )
-        episodes = list(
-            s.execute(select(Episode.id).where(Episode.center_id.in_(centers))).scalars()
-        )
-        users = set(extra_users) | set(
-            s.execute(
-                select(RoleAssignment.user_id).where(
-                    or_(RoleAssignment.center_id.in_(centers), RoleAssignment.site_id == site_id)
-                )
-            ).scalars()
-        )
-        for statement in (
-            delete(CustodyEvent).where(CustodyEvent.episode_id.in_(episodes)),
-            delete(CustodyDeviation).where(CustodyDeviation.episode_id.in_(episodes)),
-            delete(CustodyContainer).where(CustodyContainer.episode_id.in_(episodes)),
-            delete(EpisodeStateChange).where(EpisodeStateChange.episode_id.in_(episodes)),
-            delete(Episode).where(Episode.id.in_(episodes)),
-            delete(Patient).where(Patient.center_id.in_(centers)),
-            delete(ElectronicSignature).where(ElectronicSignature.signer_id.in_(users)),
-            delete(AuthSession).where(AuthSession.user_id.in_(users)),
-            delete(RoleAssignment).where(RoleAssignment.user_id.in_(users)),
-            delete(User).where(User.id.in_(users)),
-            delete(IdentifierSequence).where(
-                IdentifierSequence.facility_identification_number
-                == site.facility_identification_number
-            ),
-            delete(CenterSiteRoute).where(CenterSiteRoute.site_id == site_id),
-            delete(Device).where(Device.site_id == site_id),
-            delete(ProductIndication).where(ProductIndication.product_id.in_(products)),
-            delete(ReleaseSpecification).where(ReleaseSpecification.product_id.in_(products)),
-            delete(Product).where(Product.id.in_(products)),
-            delete(TreatmentCenter).where(TreatmentCenter.id.in_(centers)),
-            delete(ManufacturingSite).where(ManufacturingSite.id == site_id),
-        ):
-            s.execute(statement)
 
 
 def test_fifty_parallel_scans_give_one_custody_event(committed_engine: Engine, unique: str) -> None:
@@ -152,7 +81,7 @@ def test_fifty_parallel_scans_give_one_custody_event(committed_engine: Engine, u
             assert deviations == 0
             assert verify_audit_trail(check).ok
     finally:
-        _purge(committed_engine, site_id=world.net.site.id, extra_users=[world.people.courier.id])
+        purge(committed_engine, site_id=world.net.site.id, extra_users=[world.people.courier.id])
 
 
 def test_a_refused_hand_off_commits_its_deviation_through_the_real_app(
@@ -188,4 +117,4 @@ def test_a_refused_hand_off_commits_its_deviation_through_the_real_app(
             episode = check.get(Episode, world.episode.id)
             assert episode is not None and episode.state is EpisodeState.SLOT_BOOKED
     finally:
-        _purge(committed_engine, site_id=world.net.site.id, extra_users=[world.people.courier.id])
+        purge(committed_engine, site_id=world.net.site.id, extra_users=[world.people.courier.id])
