@@ -234,6 +234,12 @@ def test_wrong_state_wrong_role_and_other_center(
         url = f"/api/v1/custody/containers/{bag.id}{path}"
         other = client.get(url, headers=auth(session, world.people.other_center_coordinator.user))
         assert other.status_code == 404, path
+    holdings = client.get(
+        "/api/v1/custody/holdings",
+        params={"center": world.net.center_a.code},
+        headers=auth(session, world.people.other_center_coordinator.user),
+    )
+    assert holdings.status_code == 404 and holdings.json()["code"] == "PLACE-NOT-FOUND"
     assert _events(session, bag) == 0
 
 

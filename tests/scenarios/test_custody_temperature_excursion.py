@@ -102,6 +102,10 @@ def test_excursion_quarantines_until_the_qualified_person_decides(
     assert blocked.refusal is not None and blocked.refusal.code == "CUSTODY-QUARANTINED"
     assert len(blocked.deviations) == 2
 
+    stranger = auth(session, people.other_center_coordinator.user)
+    hidden = client.get(f"/api/v1/custody/quarantines/{quarantine_id}", headers=stranger)
+    assert hidden.status_code == 404
+
     # 4. The decision.
     decision_url = f"/api/v1/custody/quarantines/{quarantine_id}/decision"
     decision = {"decision": "release", "reason": "30 min above limit; stability data cover it"}
