@@ -33,6 +33,7 @@ from cartflow.models import (
     AuditEvent,
     ElectronicSignature,
     ManufacturingSite,
+    Patient,
     Product,
     ReleaseSpecification,
     Role,
@@ -41,10 +42,11 @@ from cartflow.models import (
 )
 from cartflow.models.records import RecordVersion
 
-# Checks that the actor may read the record (raises Forbidden or NotFound) and returns it.
+# Checks that the actor may read the record: raises Forbidden or NotFound (returns anything).
 Authorize = Callable[[Session, Actor, str], object]
-# The content a signature on this record signed, re-derived from the record as it is now.
-SignedContent = Callable[[Session, object, ElectronicSignature], dict[str, Any] | None]
+# The content a signature on the record (by id) signed, re-derived from the record as it is now;
+# None when it cannot be re-derived.
+SignedContent = Callable[[Session, str, ElectronicSignature], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -118,12 +120,15 @@ def _reference(model: type[object]) -> Authorize:
     return authorize
 
 
-def _current_content(session: Session, record: object, _signature: ElectronicSignature) -> Any:
-    return default_content(record)
+def _patient_content(
+    session: Session, record_id: str, _signature: ElectronicSignature
+) -> dict[str, Any] | None:
+    patient = session.get(Patient, uuid.UUID(record_id))
+    return default_content(patient) if patient is not None else None
 
 
 register_record_kind("episode", RecordKind(_episode))
-register_record_kind("patient", RecordKind(_patient, signed_content=_current_content))
+register_record_kind("patient", RecordKind(_patient, signed_content=_patient_content))
 register_record_kind("user", RecordKind(_user))
 register_record_kind("manufacturing_site", RecordKind(_reference(ManufacturingSite)))
 register_record_kind("treatment_center", RecordKind(_reference(TreatmentCenter)))
@@ -158,12 +163,14 @@ def read_history(
         )
     if kind.uuid_ids:
         record_id = str(parse_uuid(record_id))
-    record = kind.authorize(session, actor, record_id)
+    kind.authorize(session, actor, record_id)
     record_versions = versions(session, record_type=record_type, record_id=record_id)
     version_of = {v.content_sha256: v.version for v in record_versions}
     views = []
     for signature in signatures_for(session, record_type=record_type, record_id=record_id):
-        content = kind.signed_content(session, record, signature) if kind.signed_content else None
+        content = (
+            kind.signed_content(session, record_id, signature) if kind.signed_content else None
+        )
         valid = (
             None
             if content is None
