@@ -78,6 +78,13 @@ def test_admin_builds_the_network_and_everyone_reads_it(
         headers=admin,
     )
     assert v2.status_code == 201 and v2.json()["version"] == 2
+    bad_spec = client.post(
+        "/api/v1/products/TESTCEL/specifications",
+        json={"criteria": {"viability_percentage": {"min": 70}}},
+        headers=admin,
+    )
+    assert bad_spec.status_code == 422
+    assert bad_spec.json()["field"] == "criteria.viability_percentage"
     current = client.get("/api/v1/products/TESTCEL", headers=reader).json()["current_specification"]
     assert current["version"] == 2 and current["criteria"]["viability_percent"]["min"] == 80
     actions = session.execute(

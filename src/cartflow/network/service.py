@@ -220,6 +220,10 @@ def add_specification(
 ) -> ReleaseSpecification:
     """A new specification version supersedes the current one; old versions stay readable."""
     _require_admin(actor)
+    # Refuse a specification QC could not test against, when it is added rather than at release.
+    from cartflow.manufacturing.specs import parse_criteria
+
+    parse_criteria(data.criteria)
     product = _product_by_code(session, product_code)
     current = session.execute(
         select(ReleaseSpecification)
