@@ -81,6 +81,21 @@ def test_collection_scan_records_custody_and_moves_the_episode(
     assert _events(session, bag) == 1
 
 
+def test_a_bag_scanned_twice_in_one_hand_off_is_recorded_once(
+    session: Session, unique: str
+) -> None:
+    world = make_world(session, unique)
+    [bag] = register(session, world.people.nurse, world.episode, K.COLLECTION_BAG)
+    outcome = scan(
+        session, world.people.nurse, world.episode, H.COLLECTION, barcode(bag), keyed(bag)
+    )
+    assert outcome.refusal is None
+    assert [r.verdict.duplicate for r in outcome.results] == [False, True]
+    assert len(outcome.events) == 1 and _events(session, bag) == 1
+    again = scan(session, world.people.nurse, world.episode, H.COLLECTION, keyed(bag), keyed(bag))
+    assert [e.id for e in again.events] == [outcome.events[0].id]
+
+
 def test_the_generic_transition_endpoint_refuses_a_scanned_step(
     client: TestClient, session: Session, unique: str
 ) -> None:

@@ -243,9 +243,12 @@ def record_handoff(
         return outcome
 
     fresh = [(scan, c) for scan, c, verdict in judged if not verdict.duplicate and c is not None]
+    fresh_ids = {c.id for _, c in fresh}
     for _scan, container, verdict in judged:
-        if verdict.duplicate and container is not None:
+        # A container scanned twice in this request gets its event once, when it is written.
+        if verdict.duplicate and container is not None and container.id not in fresh_ids:
             outcome.events.append(existing_event(session, container, step))
+            fresh_ids.add(container.id)
     if not fresh:
         return outcome
     move = Move(
