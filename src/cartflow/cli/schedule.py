@@ -207,3 +207,39 @@ def _dates_text(a: Assignment | None) -> str:
         f"apheresis {a.apheresis_date} start {a.manufacturing_start} {a.device} "
         f"infusion {a.infusion_date}"
     )
+
+
+@app.command("export-instance")
+def export_instance_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="where to write INSTANCE.json")],
+    user: Annotated[str, typer.Option("--user", help="a planner or admin username")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    start: Annotated[str | None, typer.Option(help="first planning day, YYYY-MM-DD")] = None,
+    horizon_days: Annotated[int, typer.Option(min=7, max=730)] = 120,
+) -> None:
+    """Write the current network and its open episodes as a planning instance."""
+    import datetime as dt
+
+    from cartflow.cli.common import cli_actor, read_password
+    from cartflow.config import get_settings
+    from cartflow.db.engine import make_engine
+    from cartflow.db.session import make_sessionmaker, session_scope
+    from cartflow.errors import CartflowError
+    from cartflow.scheduling.export import export_instance
+    from cartflow.scheduling.solver.formats import instance_to_json
+
+    first = _parse_date(start, "--start") or dt.datetime.now(dt.UTC).date()
+    password = read_password(password_stdin)
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            actor = cli_actor(session, username=user, password=password)
+            instance = export_instance(
+                session, actor=actor, start_date=first, horizon_days=horizon_days
+            )
+    except CartflowError as exc:
+        fail(f"{exc.field + ': ' if exc.field else ''}{exc.message}")
+    finally:
+        engine.dispose()
+    _write(output, instance_to_json(instance))
+    typer.echo(f"wrote {len(instance.orders)} open episodes to {output}")
