@@ -26,6 +26,7 @@ from cartflow.clinical import eligibility_service, infusion_service, lymphodeple
 from cartflow.clinical import service as clinical
 from cartflow.clinical.eligibility import LabTest
 from cartflow.clinical.errors import BedsideCheckRefused
+from cartflow.clinical.lymphodepletion import REGIMENS
 from cartflow.clinical.schemas import (
     BedsideScanIn,
     ConsentIn,
@@ -188,7 +189,8 @@ def _ld_page(
 ) -> Response:
     episode = episodes.get_episode(session, actor=actor, episode_id=episode_id)
     plan = lymphodepletion_service.get_current_plan(session, actor=actor, episode_id=episode_id)
-    context = _base(actor, episode, plan=plan, errors=errors or {})
+    regimens = [(code, r.label) for code, r in sorted(REGIMENS.items())]
+    context = _base(actor, episode, plan=plan, errors=errors or {}, regimens=regimens)
     return render(request, "lymphodepletion.html", context, actor=actor, status_code=status_code)
 
 
@@ -210,7 +212,9 @@ def ld_plan(
     errors = _attempt(
         session,
         LdPlanIn,
-        filled(fields, "infusion_date", "crcl_ml_min", "serum_creatinine_mg_dl", "reason"),
+        filled(
+            fields, "infusion_date", "regimen", "crcl_ml_min", "serum_creatinine_mg_dl", "reason"
+        ),
         lambda data: lymphodepletion_service.create_plan(
             session, actor=actor, episode_id=episode_id, data=data
         ),
