@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cartflow.auth.actor import Actor
 from cartflow.identity.isbt128 import Din
 from cartflow.logistics.containers import register_containers
+from cartflow.logistics.custody import step_done
 from cartflow.logistics.errors import StepNotNow
 from cartflow.models import AuditEvent, EpisodeState
 from cartflow.models.custody import (
@@ -277,6 +278,18 @@ def test_bedside_uses_the_bag_and_nothing_hands_it_on_after(session: Session, un
     )
     assert twice.refusal is None
     assert [r.verdict.duplicate for r in twice.results] == [False, True]
+
+
+def test_other_domains_can_ask_whether_a_step_is_done(session: Session, unique: str) -> None:
+    world = make_world(session, unique)
+    episode = world.episode
+    assert not step_done(session, episode_id=episode.id, step=H.COLLECTION)
+    first, second = register(session, world.people.nurse, episode, K.COLLECTION_BAG, 2)
+    scan(session, world.people.nurse, episode, H.COLLECTION, barcode(first))
+    assert not step_done(session, episode_id=episode.id, step=H.COLLECTION)  # one bag still due
+    scan(session, world.people.nurse, episode, H.COLLECTION, barcode(second))
+    assert step_done(session, episode_id=episode.id, step=H.COLLECTION)
+    assert not step_done(session, episode_id=episode.id, step=H.SITE_RECEIPT)
 
 
 def test_one_custody_event_per_container_and_step_is_a_database_rule(

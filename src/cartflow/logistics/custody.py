@@ -22,7 +22,7 @@ from cartflow.db.base import utcnow
 from cartflow.episodes.service import get_episode
 from cartflow.logistics.containers import require_any_role
 from cartflow.logistics.errors import DeviationClosed, DeviationNotFound, PlaceNotFound
-from cartflow.logistics.workflow import CENTER_STAFF
+from cartflow.logistics.workflow import CENTER_STAFF, kinds_at, next_step
 from cartflow.models import Episode, ManufacturingSite, Role, TreatmentCenter
 from cartflow.models.custody import (
     ContainerStatus,
@@ -30,6 +30,7 @@ from cartflow.models.custody import (
     CustodyDeviation,
     CustodyEvent,
     DeviationStatus,
+    HandoffStep,
 )
 
 SITE_STAFF = frozenset({Role.PLANNER, Role.QC_ANALYST, Role.QUALIFIED_PERSON})
@@ -100,6 +101,30 @@ def holdings(
             .order_by(CustodyContainer.last_event_at, CustodyContainer.din)
         ).scalars()
     )
+
+
+def step_done(session: Session, *, episode_id: uuid.UUID, step: HandoffStep) -> bool:
+    """True when some container of the episode took `step` and none still in use is due at it.
+
+    For other domains' guards, e.g. manufacturing may ask for `site_receipt` before starting a
+    batch and clinical for `bedside` before recording an infusion. No scope check: the caller has
+    already read the episode in the actor's scope.
+    """
+    taken = session.execute(
+        select(CustodyEvent.id)
+        .where(CustodyEvent.episode_id == episode_id, CustodyEvent.step == step)
+        .limit(1)
+    ).first()
+    if taken is None:
+        return False
+    live = session.execute(
+        select(CustodyContainer).where(
+            CustodyContainer.episode_id == episode_id,
+            CustodyContainer.kind.in_(kinds_at(step)),
+            CustodyContainer.status.in_(LIVE),
+        )
+    ).scalars()
+    return not any(next_step(c.kind, c.last_step) is step for c in live)
 
 
 def list_deviations(
