@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from cartflow import __version__
@@ -82,6 +82,19 @@ async def _integrity(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
+async def _data_error(_request: Request, _exc: Exception) -> JSONResponse:
+    # The database refuses a value the schema let through (PostgreSQL: a NUL character in text,
+    # a number out of its column's range): the input is at fault, not the server.
+    return JSONResponse(
+        status_code=422,
+        content={
+            "code": "INVALID-VALUE",
+            "message": "a value in the request cannot be stored or compared "
+            "(a NUL character, or a number out of range)",
+        },
+    )
+
+
 def api_router() -> APIRouter:
     api = APIRouter(prefix="/api/v1")
 
@@ -136,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(CartflowError, _cartflow_error)
     app.add_exception_handler(StaleDataError, _stale)
     app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(DataError, _data_error)
     app.include_router(api_router())
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
