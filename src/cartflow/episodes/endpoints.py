@@ -27,7 +27,8 @@ from cartflow.schemas_common import MAX_PAGE_SIZE, Page
 router = APIRouter(tags=["patients and episodes"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
-Offset = Annotated[int, Query(ge=0)]
+# Bounded: an offset past a 64-bit integer cannot be bound to the query (500 on SQLite).
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
 @router.get("/patients", response_model=Page[PatientOut])
