@@ -119,7 +119,10 @@ def test_reference_data_and_users_are_for_admins(
 
 @pytest.mark.parametrize(
     ("kind", "record_id", "status"),
-    [("batch_of_cookies", "2c5e8a0e-6a59-4c5f-9d8e-0f3b6f1a7c11", 404), ("patient", "not-a-uuid", 422)],
+    [
+        ("batch_of_cookies", "2c5e8a0e-6a59-4c5f-9d8e-0f3b6f1a7c11", 404),
+        ("patient", "not-a-uuid", 422),
+    ],
 )
 def test_unknown_type_404_and_malformed_id_422(
     client: TestClient, session: Session, kind: str, record_id: str, status: int
