@@ -1,0 +1,481 @@
+"""Load on the HTTP API over loopback: throughput and p50/p95/p99 latency per request kind.
+
+Run: .venv/bin/python benchmarks/api_load.py [--clients 8,32,128] [--workers 2]
+     [--requests 800] [--seconds 15] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+It creates a PostgreSQL database of its own on the server given by ``--pg`` (dropped at the end),
+migrates it, seeds the demo network (``cartflow.demo.seed.seed_demo`` with no episodes) plus
+synthetic episodes at the states the workload needs, all through the services, then starts the
+app with uvicorn (``--workers`` processes) on a free 127.0.0.1 port and, for each client count:
+
+- ``health``: ``GET /api/v1/health`` alone, the ceiling of this server on this machine;
+- ``scan (alone)``: scan verifications alone: a nurse scans another patient's collection bag at a
+  collection hand-off; the hard stop answers 409, moves nothing, and opens a deviation;
+- ``mixed``: 30% scan verifications, 20% custody events (a bag's collection scan, 201), 20% CRS
+  assessments on infused episodes (201), 20% ``GET /episodes?state=slot_booked`` and 10% the
+  clinicians' toxicity worklist, interleaved on every client.
+
+Each phase stops after ``max(--requests, 8 x clients)`` requests or ``--seconds``, whichever comes
+first. Clients log in once (argon2 is slow by design) and reuse their bearer token. After the run
+the database is checked: one custody event per 201 scan, one deviation per refused scan, and an
+intact audit chain. The load generator (httpx on asyncio, one process) shares the machine's
+cores with the server, so the figures are a floor for a server with cores of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from cartflow.audit.service import SYSTEM_ACTOR, verify_audit_trail
+from cartflow.auth.actor import Actor
+from cartflow.auth.service import RoleGrant, create_user
+from cartflow.db.engine import make_engine
+from cartflow.db.migrate import upgrade
+from cartflow.db.session import make_sessionmaker, session_scope
+from cartflow.demo.seed import seed_demo
+from cartflow.episodes.patients import register_patient
+from cartflow.episodes.schemas import EpisodeCreate, PatientCreate, TransitionRequest
+from cartflow.episodes.service import apply_transition, refer_episode
+from cartflow.episodes.workflow import TRANSITIONS
+from cartflow.identity.isbt128 import ChainOfIdentityId, Din
+from cartflow.logistics.containers import register_containers
+from cartflow.models import Diagnosis, DiseaseStatus, Role, Sex, User
+from cartflow.models.clinical_toxicity import ToxicityAssessment
+from cartflow.models.custody import ContainerKind, CustodyDeviation, CustodyEvent
+
+CENTER = "NMRC-HEM"
+PRODUCT = "GEMA"
+PASSWORD = "load-benchmark-Passw0rd"  # noqa: S105 - synthetic users in a throwaway database
+WARD_USERS = 8
+BAGS_PER_EPISODE = 10
+# (transition, demo username that takes it) from referral to infusion.
+PATH = [
+    ("confirm_eligibility", "clinician.nmrc-hem"),
+    ("book_slot", "coordinator.nmrc-hem"),
+    ("record_apheresis", "nurse.nmrc-hem"),
+    ("start_manufacturing", "planner.nmrc-hem-gmp"),
+    ("submit_for_qc", "qc_analyst.nmrc-hem-gmp"),
+    ("release", "qualified_person.nmrc-hem-gmp"),
+    ("ship", "courier"),
+    ("receive", "coordinator.nmrc-hem"),
+    ("start_lymphodepletion", "clinician.nmrc-hem"),
+    ("infuse", "clinician.nmrc-hem"),
+]
+API = "/api/v1"
+GRADE_2_CRS = {"temperature_c": 38.2, "hypotension": "none", "oxygen": "low_flow"}
+MIX = ["scan", "custody", "toxicity", "episodes", "scan", "custody", "toxicity", "episodes"]
+MIX += ["scan", "worklist"]
+EXPECTED = {"health": 200, "scan": 409, "custody": 201, "toxicity": 201}
+EXPECTED |= {"episodes": 200, "worklist": 200}
+LABELS = {
+    "health": "health (ceiling)",
+    "scan": "scan verification (409)",
+    "custody": "custody event (201)",
+    "toxicity": "toxicity entry (201)",
+    "episodes": "worklist: episodes?state",
+    "worklist": "worklist: toxicity",
+}
+
+
+def barcode(din: str, coi: str) -> str:
+    """A collection bag's label read as one bar code: DIN then chain of identity (no product
+    code or expiry on a collection bag), as `tests/logistics/factories.barcode` builds it."""
+    return Din.parse(din).barcode_data("00") + ChainOfIdentityId.parse(coi).barcode_data()
+
+
+@dataclass
+class Seed:
+    booked: list[str]  # episode ids at slot_booked, with bags to scan
+    bags: list[tuple[str, str]]  # (episode id, bar code), interleaved across episodes
+    foreign: dict[str, str]  # episode id -> a bar code of another episode's bag
+    infused: list[str]
+    usernames: list[str]
+
+
+def seed(url: str, *, booked: int, infused: int) -> Seed:
+    engine = make_engine(url)
+    with session_scope(make_sessionmaker(engine)) as session:
+        seed_demo(session, today=dt.date.today(), episodes=0)  # noqa: DTZ011 - calendar day
+        ward = [
+            create_user(
+                session,
+                actor=SYSTEM_ACTOR,
+                username=f"ward{n}.load",
+                full_name=f"Ward nurse-clinician {n}",
+                password=PASSWORD,
+                grants=[
+                    RoleGrant(Role.APHERESIS_NURSE, center_code=CENTER),
+                    RoleGrant(Role.CLINICIAN, center_code=CENTER),
+                ],
+            ).username
+            for n in range(WARD_USERS)
+        ]
+        people = {u.username: Actor(u) for u in session.scalars(select(User))}
+
+        def episode(serial: int, steps: int) -> tuple[str, str]:
+            today = dt.date.today()  # noqa: DTZ011
+            patient = register_patient(
+                session,
+                actor=people["coordinator.nmrc-hem"],
+                data=PatientCreate(
+                    mrn=f"LOAD-{serial:05d}",
+                    family_name="Synthetic",
+                    given_name=f"Load {serial}",
+                    date_of_birth=today - dt.timedelta(days=45 * 365),
+                    sex=Sex.FEMALE,
+                    weight_kg=70,
+                    height_cm=170,
+                    diagnosis=Diagnosis.DLBCL,
+                    disease_status=DiseaseStatus.REFRACTORY,
+                    prior_lines_of_therapy=3,
+                ),
+                is_synthetic=True,
+            )
+            ep = refer_episode(
+                session,
+                actor=people["coordinator.nmrc-hem"],
+                data=EpisodeCreate(
+                    patient_id=patient.id,
+                    product=PRODUCT,
+                    earliest_apheresis_date=today,
+                    latest_infusion_date=today + dt.timedelta(days=90),
+                ),
+            )
+            for name, username in PATH[:steps]:
+                apply_transition(
+                    session,
+                    actor=people[username],
+                    episode_id=ep.id,
+                    request=TransitionRequest(
+                        transition=name,
+                        planned_apheresis_date=today if name == "book_slot" else None,
+                    ),
+                    on_behalf_of=TRANSITIONS[name].owner,
+                )
+            return str(ep.id), ep.chain_of_identity or ""
+
+        per_episode: list[list[tuple[str, str]]] = []
+        for serial in range(booked):
+            ep_id, _ = episode(serial, steps=2)
+            bags = register_containers(
+                session,
+                actor=people["nurse.nmrc-hem"],
+                episode_id=ep_id,  # type: ignore[arg-type]
+                kind=ContainerKind.COLLECTION_BAG,
+                count=BAGS_PER_EPISODE,
+            )
+            per_episode.append([(ep_id, barcode(b.din, b.chain_of_identity)) for b in bags])
+        infused_ids = [episode(booked + n, steps=len(PATH))[0] for n in range(infused)]
+    engine.dispose()
+    ids = [bags[0][0] for bags in per_episode]
+    return Seed(
+        booked=ids,
+        bags=[bag for row in zip(*per_episode, strict=True) for bag in row],
+        # The next episode's first bag: the wrong patient's bag at this patient's hand-off.
+        foreign={ids[i]: per_episode[(i + 1) % len(ids)][0][1] for i in range(len(ids))},
+        infused=infused_ids,
+        usernames=ward,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "uvicorn", "--factory", "cartflow.app:create_app"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command += ["--no-access-log", "--log-level", "warning"]
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, "CARTFLOW_DATABASE_URL": url},
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}{API}/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the server did not start: {log.read_text()[-2000:]}")
+
+
+@dataclass
+class Phase:
+    """What one phase measured: per kind, latencies (s) and unexpected answers."""
+
+    seconds: float = 0.0
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    statuses: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
+
+
+class Workload:
+    """Turns a request kind into a request; custody bags are each scanned once."""
+
+    def __init__(self, data: Seed) -> None:
+        self.data = data
+        self.bags: Iterator[tuple[str, str]] = iter(data.bags)
+        self.n = 0
+
+    def request(self, kind: str) -> tuple[str, str, object] | None:
+        self.n += 1
+        booked, infused = self.data.booked, self.data.infused
+        if kind == "health":
+            return "GET", f"{API}/health", None
+        if kind == "scan":
+            ep = booked[self.n % len(booked)]
+            body = {"step": "collection", "scans": [self.data.foreign[ep]], "location": "ward"}
+            return "POST", f"{API}/custody/episodes/{ep}/handoffs", body
+        if kind == "custody":
+            bag = next(self.bags, None)
+            if bag is None:
+                return None
+            body = {"step": "collection", "scans": [bag[1]], "location": "apheresis unit"}
+            return "POST", f"{API}/custody/episodes/{bag[0]}/handoffs", body
+        if kind == "toxicity":
+            ep = infused[self.n % len(infused)]
+            entry = {"assessed_at": dt.datetime.now(dt.UTC).isoformat(), "crs": GRADE_2_CRS}
+            return "POST", f"{API}/clinical/episodes/{ep}/toxicity-assessments", entry
+        if kind == "episodes":
+            return "GET", f"{API}/episodes?state=slot_booked&limit=50", None
+        return "GET", f"{API}/clinical/worklists/toxicity", None
+
+
+async def run_phase(
+    base: str, tokens: list[str], kinds: list[str], work: Workload, *, total: int, seconds: float
+) -> Phase:
+    phase = Phase()
+    issued = 0
+    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        deadline = time.monotonic() + seconds
+
+        async def one_client(index: int) -> None:
+            nonlocal issued
+            headers = {"Authorization": f"Bearer {tokens[index]}"}
+            step = index
+            while issued < total and time.monotonic() < deadline:
+                kind = kinds[step % len(kinds)]
+                step += 1
+                planned = work.request(kind)
+                if planned is None:
+                    return
+                issued += 1
+                method, path, body = planned
+                started = time.perf_counter()
+                response = await client.request(method, path, json=body, headers=headers)
+                phase.latencies[kind].append(time.perf_counter() - started)
+                phase.statuses[(kind, response.status_code)] += 1
+                if response.status_code != EXPECTED[kind]:
+                    phase.errors[kind] += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client(i) for i in range(len(tokens))))
+        phase.seconds = time.perf_counter() - started
+    return phase
+
+
+async def log_in(base: str, usernames: list[str], count: int) -> list[str]:
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        gate = asyncio.Semaphore(4)
+
+        async def one(n: int) -> str:
+            async with gate:
+                body = {"username": usernames[n % len(usernames)], "password": PASSWORD}
+                response = await client.post(f"{API}/auth/login", json=body)
+                response.raise_for_status()
+                return str(response.json()["token"])
+
+        return list(await asyncio.gather(*(one(n) for n in range(count))))
+
+
+def quantile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank quantile (no interpolation: p99 is a latency some request really had)."""
+    rank = max(1, -(-len(sorted_values) * q // 1))
+    return sorted_values[int(rank) - 1]
+
+
+@dataclass
+class Row:
+    clients: int
+    phase: str
+    kind: str
+    count: int
+    errors: int
+    rate: float
+    p50: float
+    p95: float
+    p99: float
+
+
+def rows_of(clients: int, name: str, phase: Phase) -> list[Row]:
+    rows = []
+    for kind, values in phase.latencies.items():
+        ordered = sorted(values)
+        p50, p95, p99 = (1000 * quantile(ordered, q) for q in (0.5, 0.95, 0.99))
+        rate = len(values) / phase.seconds
+        rows.append(Row(clients, name, kind, len(values), phase.errors[kind], rate, p50, p95, p99))
+    return rows
+
+
+def check_database(url: str, statuses: dict[tuple[str, int], int]) -> list[str]:
+    engine = make_engine(url)
+    lines = []
+    with session_scope(make_sessionmaker(engine)) as session:
+        counts = {
+            "custody events": (CustodyEvent, statuses[("custody", 201)]),
+            "deviations": (CustodyDeviation, statuses[("scan", 409)]),
+            "toxicity assessments": (ToxicityAssessment, statuses[("toxicity", 201)]),
+        }
+        for label, (model, acknowledged) in counts.items():
+            stored = session.execute(select(func.count()).select_from(model)).scalar_one()
+            verdict = "ok" if stored == acknowledged else "MISMATCH"
+            lines.append(f"{label}: {stored} stored, {acknowledged} acknowledged: {verdict}")
+        chain = verify_audit_trail(session)
+        lines.append(f"audit chain: {chain}")
+    engine.dispose()
+    return lines
+
+
+def report(console: Console, rows: list[Row], title: str) -> None:
+    table = Table(title=title)
+    for col in ("clients", "phase", "kind", "requests", "errors", "req/s"):
+        table.add_column(col, justify="left" if col in ("phase", "kind") else "right")
+    for col in ("p50 ms", "p95 ms", "p99 ms"):
+        table.add_column(col, justify="right")
+    last = None
+    for r in rows:
+        if last is not None and r.clients != last:
+            table.add_section()
+        last = r.clients
+        table.add_row(
+            str(r.clients),
+            r.phase,
+            LABELS[r.kind],
+            str(r.count),
+            str(r.errors),
+            f"{r.rate:,.0f}",
+            f"{r.p50:.1f}",
+            f"{r.p95:.1f}",
+            f"{r.p99:.1f}",
+        )
+    console.print(table)
+
+
+def targets(rows: list[Row], clients: int) -> list[str]:
+    by = {(r.phase, r.kind): r for r in rows if r.clients == clients}
+    scan, health = by.get(("alone", "scan")), by.get(("alone", "health"))
+    if scan is None or health is None:
+        return [f"targets: no run at {clients} clients"]
+    ratio = scan.rate / health.rate
+    return [
+        f"scan verification p99 at {clients} clients: {scan.p99:.1f} ms (target <= 50 ms): "
+        + ("met" if scan.p99 <= 50 else "MISSED"),
+        f"scan verification throughput: {scan.rate:,.0f} req/s = {ratio:.2f} x health "
+        f"{health.rate:,.0f} req/s (target >= 0.50): " + ("met" if ratio >= 0.5 else "MISSED"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--clients", default="8,32,128")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=800, help="per phase, at least 8/client")
+    parser.add_argument("--seconds", type=float, default=15.0, help="per phase, at most")
+    parser.add_argument(
+        "--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="admin URL"
+    )
+    args = parser.parse_args()
+    levels = [int(c) for c in args.clients.split(",")]
+    admin_url = make_url(args.pg)
+    if admin_url.host not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("--pg must be a loopback PostgreSQL server")
+    console = Console(width=120)
+    name = f"cartflow_load_{os.getpid()}"
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    admin = make_engine(args.pg, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    server = None
+    try:
+        upgrade(url)
+        totals = [max(args.requests, 8 * c) for c in levels]
+        # Bags for every custody scan the mixed phases may ask for (a fifth of their requests).
+        booked = max(16, -(-sum(totals) // 5 // BAGS_PER_EPISODE) + 1)
+        began = time.perf_counter()
+        data = seed(url, booked=booked, infused=32)
+        console.print(
+            f"seeded {booked} booked episodes ({len(data.bags)} bags) and {len(data.infused)} "
+            f"infused in {time.perf_counter() - began:.0f} s"
+        )
+        port = free_port()
+        log = Path(tempfile.gettempdir()) / f"cartflow_load_{os.getpid()}.log"
+        server = start_server(url, port, args.workers, log)
+        base = f"http://127.0.0.1:{port}"
+        tokens = asyncio.run(log_in(base, data.usernames, max(levels)))
+        work = Workload(data)
+        rows: list[Row] = []
+        statuses: dict[tuple[str, int], int] = defaultdict(int)
+        for clients, total in zip(levels, totals, strict=True):
+            plan: list[tuple[str, list[str]]] = [("alone", ["health"]), ("alone", ["scan"])]
+            plan.append(("mixed", MIX))
+            for phase_name, kinds in plan:
+                phase = asyncio.run(
+                    run_phase(
+                        base, tokens[:clients], kinds, work, total=total, seconds=args.seconds
+                    )
+                )
+                rows += rows_of(clients, phase_name, phase)
+                for key, count in phase.statuses.items():
+                    statuses[key] += count
+                console.print(
+                    f"{clients} clients, {phase_name} {kinds[0]}...: {phase.seconds:.1f} s"
+                )
+        title = (
+            f"API over loopback: uvicorn x{args.workers} workers, PostgreSQL, "
+            f"{os.cpu_count()} cores shared with the load generator"
+        )
+        report(console, rows, title)
+        for line in targets(rows, 32) + check_database(url, statuses):
+            console.print(line)
+        unexpected = {k: v for k, v in statuses.items() if k[1] != EXPECTED[k[0]]}
+        if unexpected:
+            console.print(f"unexpected answers (kind, status): {dict(unexpected)}")
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
