@@ -49,3 +49,31 @@ def test_mixed_records_unknown_columns_and_untyped_empty_lists_are_refused() -> 
         records_to_csv([PatientRecord("p", "c", "male")], columns=["name"])
     with pytest.raises(InvalidInput):
         records_to_csv([])
+
+
+def test_parquet_keeps_the_types() -> None:
+    import pyarrow.parquet as pq
+
+    from cartflow.registry.tabular_export import records_to_parquet
+
+    rows = [
+        ToxicityRecord(
+            id="t1", patient_id="p1", kind="CRS", max_grade=3, onset_on=date(2026, 3, 2)
+        ),
+        ToxicityRecord(id="t2", patient_id="p2", kind="ICANS", max_grade=0),
+    ]
+    table = pq.read_table(io.BytesIO(records_to_parquet(rows)))
+    assert table.column_names == [
+        "id",
+        "patient_id",
+        "kind",
+        "max_grade",
+        "onset_on",
+        "grading_system",
+    ]
+    data = table.to_pydict()
+    assert data["max_grade"] == [3, 0]
+    assert data["onset_on"] == [date(2026, 3, 2), None]
+    assert data["kind"] == ["CRS", "ICANS"]
+    with pytest.raises(InvalidInput):
+        records_to_parquet([], columns=None)

@@ -3,7 +3,8 @@
 Values are written as text a spreadsheet or R's `read.csv` reads back unambiguously: dates and
 datetimes in ISO 8601, enums by value, booleans as true/false, None as an empty cell, tuples and
 frozensets joined with "|". Written with the standard `csv` module (RFC 4180 quoting); pandas is
-not needed for this. Parquet export would need pyarrow, which is not a project dependency.
+not needed for this. Parquet keeps the types instead (dates as dates, numbers as numbers), written
+by pyarrow.
 """
 
 from __future__ import annotations
@@ -34,16 +35,34 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def records_to_csv(
+def _parquet_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list | frozenset | set):
+        return _cell(value)
+    return value
+
+
+def records_to_parquet(
     records: Sequence[Any],
     *,
     record_type: type[Any] | None = None,
     columns: Sequence[str] | None = None,
-) -> str:
-    """CSV text for `records`, all instances of one dataclass (columns default to its fields).
+) -> bytes:
+    """Parquet bytes for the same records and columns as `records_to_csv`, with their types."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    Pass `record_type` to get a header-only table when `records` is empty.
-    """
+    header = _columns(records, record_type, columns)
+    table = pa.table({name: [_parquet_value(getattr(r, name)) for r in records] for name in header})
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def _columns(
+    records: Sequence[Any], record_type: type[Any] | None, columns: Sequence[str] | None
+) -> list[str]:
     kind = record_type if record_type is not None else (type(records[0]) if records else None)
     if kind is None:
         raise InvalidInput(
@@ -63,6 +82,20 @@ def records_to_csv(
     unknown = [c for c in header if c not in names]
     if unknown:
         raise InvalidInput(f"{kind.__name__} has no field {unknown[0]!r}", field="columns")
+    return header
+
+
+def records_to_csv(
+    records: Sequence[Any],
+    *,
+    record_type: type[Any] | None = None,
+    columns: Sequence[str] | None = None,
+) -> str:
+    """CSV text for `records`, all instances of one dataclass (columns default to its fields).
+
+    Pass `record_type` to get a header-only table when `records` is empty.
+    """
+    header = _columns(records, record_type, columns)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
