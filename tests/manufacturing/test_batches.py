@@ -403,7 +403,14 @@ def test_submission_needs_a_valid_specification_that_fits_the_patient(
     )
     with _refused("SPEC-003"):
         service.submit_for_qc(session, actor=staff.planner, batch_id=batch.id, data=SubmitForQc())
-    make_specification(session, net, {"viability_percent": {"min": 170}})
+    # An impossible limit is refused when the specification is added ...
+    with pytest.raises(InvalidInput) as refused:
+        make_specification(session, net, {"viability_percent": {"min": 170}})
+    assert refused.value.field == "criteria.viability_percent.min"
+    # ... and one stored before that check (written here directly) is still refused at submission.
+    current = make_specification(session, net, {"viability_percent": {"min": 70}})
+    current.criteria = {"viability_percent": {"min": 170}}
+    session.flush()
     with _refused("SPEC-002") as caught:
         service.submit_for_qc(session, actor=staff.planner, batch_id=batch.id, data=SubmitForQc())
     assert "criteria.viability_percent.min" in caught.value.message
