@@ -44,41 +44,16 @@ from rich.table import Table
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from cartflow.audit.service import SYSTEM_ACTOR, verify_audit_trail
-from cartflow.auth.actor import Actor
-from cartflow.auth.service import RoleGrant, create_user
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
+
+from benchmarks.api_load_seed import BAGS_PER_EPISODE, PASSWORD, Seed, seed
+from cartflow.audit.service import verify_audit_trail
 from cartflow.db.engine import make_engine
 from cartflow.db.migrate import upgrade
 from cartflow.db.session import make_sessionmaker, session_scope
-from cartflow.demo.seed import seed_demo
-from cartflow.episodes.patients import register_patient
-from cartflow.episodes.schemas import EpisodeCreate, PatientCreate, TransitionRequest
-from cartflow.episodes.service import apply_transition, refer_episode
-from cartflow.episodes.workflow import TRANSITIONS
-from cartflow.identity.isbt128 import ChainOfIdentityId, Din
-from cartflow.logistics.containers import register_containers
-from cartflow.models import Diagnosis, DiseaseStatus, Role, Sex, User
 from cartflow.models.clinical_toxicity import ToxicityAssessment
-from cartflow.models.custody import ContainerKind, CustodyDeviation, CustodyEvent
+from cartflow.models.custody import CustodyDeviation, CustodyEvent
 
-CENTER = "NMRC-HEM"
-PRODUCT = "GEMA"
-PASSWORD = "load-benchmark-Passw0rd"  # noqa: S105 - synthetic users in a throwaway database
-WARD_USERS = 8
-BAGS_PER_EPISODE = 10
-# (transition, demo username that takes it) from referral to infusion.
-PATH = [
-    ("confirm_eligibility", "clinician.nmrc-hem"),
-    ("book_slot", "coordinator.nmrc-hem"),
-    ("record_apheresis", "nurse.nmrc-hem"),
-    ("start_manufacturing", "planner.nmrc-hem-gmp"),
-    ("submit_for_qc", "qc_analyst.nmrc-hem-gmp"),
-    ("release", "qualified_person.nmrc-hem-gmp"),
-    ("ship", "courier"),
-    ("receive", "coordinator.nmrc-hem"),
-    ("start_lymphodepletion", "clinician.nmrc-hem"),
-    ("infuse", "clinician.nmrc-hem"),
-]
 API = "/api/v1"
 GRADE_2_CRS = {"temperature_c": 38.2, "hypotension": "none", "oxygen": "low_flow"}
 MIX = ["scan", "custody", "toxicity", "episodes", "scan", "custody", "toxicity", "episodes"]
@@ -92,108 +67,8 @@ LABELS = {
     "toxicity": "toxicity entry (201)",
     "episodes": "worklist: episodes?state",
     "worklist": "worklist: toxicity",
+    "all": "all kinds together",
 }
-
-
-def barcode(din: str, coi: str) -> str:
-    """A collection bag's label read as one bar code: DIN then chain of identity (no product
-    code or expiry on a collection bag), as `tests/logistics/factories.barcode` builds it."""
-    return Din.parse(din).barcode_data("00") + ChainOfIdentityId.parse(coi).barcode_data()
-
-
-@dataclass
-class Seed:
-    booked: list[str]  # episode ids at slot_booked, with bags to scan
-    bags: list[tuple[str, str]]  # (episode id, bar code), interleaved across episodes
-    foreign: dict[str, str]  # episode id -> a bar code of another episode's bag
-    infused: list[str]
-    usernames: list[str]
-
-
-def seed(url: str, *, booked: int, infused: int) -> Seed:
-    engine = make_engine(url)
-    with session_scope(make_sessionmaker(engine)) as session:
-        seed_demo(session, today=dt.date.today(), episodes=0)  # noqa: DTZ011 - calendar day
-        ward = [
-            create_user(
-                session,
-                actor=SYSTEM_ACTOR,
-                username=f"ward{n}.load",
-                full_name=f"Ward nurse-clinician {n}",
-                password=PASSWORD,
-                grants=[
-                    RoleGrant(Role.APHERESIS_NURSE, center_code=CENTER),
-                    RoleGrant(Role.CLINICIAN, center_code=CENTER),
-                ],
-            ).username
-            for n in range(WARD_USERS)
-        ]
-        people = {u.username: Actor(u) for u in session.scalars(select(User))}
-
-        def episode(serial: int, steps: int) -> tuple[str, str]:
-            today = dt.date.today()  # noqa: DTZ011
-            patient = register_patient(
-                session,
-                actor=people["coordinator.nmrc-hem"],
-                data=PatientCreate(
-                    mrn=f"LOAD-{serial:05d}",
-                    family_name="Synthetic",
-                    given_name=f"Load {serial}",
-                    date_of_birth=today - dt.timedelta(days=45 * 365),
-                    sex=Sex.FEMALE,
-                    weight_kg=70,
-                    height_cm=170,
-                    diagnosis=Diagnosis.DLBCL,
-                    disease_status=DiseaseStatus.REFRACTORY,
-                    prior_lines_of_therapy=3,
-                ),
-                is_synthetic=True,
-            )
-            ep = refer_episode(
-                session,
-                actor=people["coordinator.nmrc-hem"],
-                data=EpisodeCreate(
-                    patient_id=patient.id,
-                    product=PRODUCT,
-                    earliest_apheresis_date=today,
-                    latest_infusion_date=today + dt.timedelta(days=90),
-                ),
-            )
-            for name, username in PATH[:steps]:
-                apply_transition(
-                    session,
-                    actor=people[username],
-                    episode_id=ep.id,
-                    request=TransitionRequest(
-                        transition=name,
-                        planned_apheresis_date=today if name == "book_slot" else None,
-                    ),
-                    on_behalf_of=TRANSITIONS[name].owner,
-                )
-            return str(ep.id), ep.chain_of_identity or ""
-
-        per_episode: list[list[tuple[str, str]]] = []
-        for serial in range(booked):
-            ep_id, _ = episode(serial, steps=2)
-            bags = register_containers(
-                session,
-                actor=people["nurse.nmrc-hem"],
-                episode_id=ep_id,  # type: ignore[arg-type]
-                kind=ContainerKind.COLLECTION_BAG,
-                count=BAGS_PER_EPISODE,
-            )
-            per_episode.append([(ep_id, barcode(b.din, b.chain_of_identity)) for b in bags])
-        infused_ids = [episode(booked + n, steps=len(PATH))[0] for n in range(infused)]
-    engine.dispose()
-    ids = [bags[0][0] for bags in per_episode]
-    return Seed(
-        booked=ids,
-        bags=[bag for row in zip(*per_episode, strict=True) for bag in row],
-        # The next episode's first bag: the wrong patient's bag at this patient's hand-off.
-        foreign={ids[i]: per_episode[(i + 1) % len(ids)][0][1] for i in range(len(ids))},
-        infused=infused_ids,
-        usernames=ward,
-    )
 
 
 def free_port() -> int:
@@ -228,6 +103,7 @@ class Phase:
     """What one phase measured: per kind, latencies (s) and unexpected answers."""
 
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the server's processes (all workers), during the phase
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     statuses: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
@@ -265,10 +141,34 @@ class Workload:
         return "GET", f"{API}/clinical/worklists/toxicity", None
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants (Linux /proc): the server's cost
+    per request, whatever else the machine's cores are doing."""
+    tick, total, stack = os.sysconf("SC_CLK_TCK"), 0.0, [pid]
+    while stack:
+        proc = Path("/proc") / str(stack.pop())
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in (proc / "task").iterdir():
+                stack += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return total
+
+
 async def run_phase(
-    base: str, tokens: list[str], kinds: list[str], work: Workload, *, total: int, seconds: float
+    base: str,
+    tokens: list[str],
+    kinds: list[str],
+    work: Workload,
+    *,
+    total: int,
+    seconds: float,
+    server_pid: int,
 ) -> Phase:
     phase = Phase()
+    cpu_before = server_cpu(server_pid)
     issued = 0
     limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
@@ -296,6 +196,7 @@ async def run_phase(
         started = time.perf_counter()
         await asyncio.gather(*(one_client(i) for i in range(len(tokens))))
         phase.seconds = time.perf_counter() - started
+    phase.cpu_seconds = server_cpu(server_pid) - cpu_before
     return phase
 
 
@@ -330,16 +231,23 @@ class Row:
     p50: float
     p95: float
     p99: float
+    cpu_ms: float | None  # server CPU per request of the phase (all kinds together)
 
 
 def rows_of(clients: int, name: str, phase: Phase) -> list[Row]:
-    rows = []
-    for kind, values in phase.latencies.items():
+    def row(kind: str, values: list[float], errors: int, cpu_ms: float | None) -> Row:
         ordered = sorted(values)
         p50, p95, p99 = (1000 * quantile(ordered, q) for q in (0.5, 0.95, 0.99))
         rate = len(values) / phase.seconds
-        rows.append(Row(clients, name, kind, len(values), phase.errors[kind], rate, p50, p95, p99))
-    return rows
+        return Row(clients, name, kind, len(values), errors, rate, p50, p95, p99, cpu_ms)
+
+    everything = [v for values in phase.latencies.values() for v in values]
+    cpu_ms = 1000 * phase.cpu_seconds / max(1, len(everything))
+    kinds = [k for k in LABELS if k in phase.latencies]
+    if len(kinds) == 1:
+        return [row(kinds[0], everything, phase.errors[kinds[0]], cpu_ms)]
+    rows = [row(k, phase.latencies[k], phase.errors[k], None) for k in kinds]
+    return [*rows, row("all", everything, sum(phase.errors.values()), cpu_ms)]
 
 
 def check_database(url: str, statuses: dict[tuple[str, int], int]) -> list[str]:
@@ -365,7 +273,7 @@ def report(console: Console, rows: list[Row], title: str) -> None:
     table = Table(title=title)
     for col in ("clients", "phase", "kind", "requests", "errors", "req/s"):
         table.add_column(col, justify="left" if col in ("phase", "kind") else "right")
-    for col in ("p50 ms", "p95 ms", "p99 ms"):
+    for col in ("p50 ms", "p95 ms", "p99 ms", "CPU ms/req"):
         table.add_column(col, justify="right")
     last = None
     for r in rows:
@@ -382,6 +290,7 @@ def report(console: Console, rows: list[Row], title: str) -> None:
             f"{r.p50:.1f}",
             f"{r.p95:.1f}",
             f"{r.p99:.1f}",
+            "" if r.cpu_ms is None else f"{r.cpu_ms:.1f}",
         )
     console.print(table)
 
@@ -426,7 +335,7 @@ def main() -> None:
         totals = [max(args.requests, 8 * c) for c in levels]
         # Bags for every custody scan the mixed phases may ask for (a fifth of their requests).
         booked = max(16, -(-sum(totals) // 5 // BAGS_PER_EPISODE) + 1)
-        began = time.perf_counter()
+        began, load_start = time.perf_counter(), os.getloadavg()[0]
         data = seed(url, booked=booked, infused=32)
         console.print(
             f"seeded {booked} booked episodes ({len(data.bags)} bags) and {len(data.infused)} "
@@ -446,7 +355,13 @@ def main() -> None:
             for phase_name, kinds in plan:
                 phase = asyncio.run(
                     run_phase(
-                        base, tokens[:clients], kinds, work, total=total, seconds=args.seconds
+                        base,
+                        tokens[:clients],
+                        kinds,
+                        work,
+                        total=total,
+                        seconds=args.seconds,
+                        server_pid=server.pid,
                     )
                 )
                 rows += rows_of(clients, phase_name, phase)
@@ -460,6 +375,10 @@ def main() -> None:
             f"{os.cpu_count()} cores shared with the load generator"
         )
         report(console, rows, title)
+        console.print(
+            "machine load average (1 min) at start and end: "
+            f"{load_start:.1f}, {os.getloadavg()[0]:.1f} (other work shares the cores)"
+        )
         for line in targets(rows, 32) + check_database(url, statuses):
             console.print(line)
         unexpected = {k: v for k, v in statuses.items() if k[1] != EXPECTED[k[0]]}
