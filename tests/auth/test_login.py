@@ -123,3 +123,33 @@ def test_admin_creates_users_and_others_cannot(client: TestClient, session: Sess
         "/api/v1/users", json=body | {"username": "short.pw", "password": "short"}, headers=admin
     )
     assert short.status_code == 422 and short.json()["field"] == "password"
+
+
+def test_the_api_takes_the_page_cookie_for_reads_only(client: TestClient, session: Session) -> None:
+    user = make_user(session, Role.ADMIN)
+    page = client.post(
+        "/login", data={"username": user.username, "password": PASSWORD}, follow_redirects=False
+    )
+    if page.status_code == 403:  # the log-in form itself carries a CSRF token
+        import re
+
+        form = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token is not None
+        page = client.post(
+            "/login",
+            data={"username": user.username, "password": PASSWORD, "csrf_token": token.group(1)},
+            follow_redirects=False,
+        )
+    assert page.status_code == 303
+    assert client.get("/api/v1/auth/me").status_code == 200  # cookie sent by the test client
+    forged = client.post(
+        "/api/v1/users",
+        json={
+            "username": "forged.user",
+            "full_name": "F",
+            "password": "a-long-enough-password",
+            "roles": [{"role": "courier"}],
+        },
+    )
+    assert forged.status_code == 401

@@ -36,6 +36,7 @@ from cartflow.errors import CartflowError, Unauthorized
 from cartflow.models import AuthSession, Role, User
 
 SESSION_COOKIE = "cartflow_session"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def request_token(request: Request) -> str | None:
@@ -43,7 +44,11 @@ def request_token(request: Request) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.cookies.get(SESSION_COOKIE)
+    # The API takes the page session cookie for reads only: a cross-site form could post with the
+    # cookie but never with a bearer header, so changes need the header (pages have CSRF tokens).
+    if request.method in _SAFE_METHODS:
+        return request.cookies.get(SESSION_COOKIE)
+    return None
 
 
 def is_wrong_password(exc: BaseException) -> bool:
