@@ -35,10 +35,12 @@ migrations-check: install
 	status=$$?; rm -rf $$tmp; exit $$status
 
 test-sqlite: install
+	scripts/ensure-chromium
 	CARTFLOW_TEST_DATABASE=sqlite $(BIN)/pytest -n $(PYTEST_WORKERS) -q
 
 test-postgres: install
 	scripts/ensure-postgres
+	scripts/ensure-chromium
 	CARTFLOW_TEST_DATABASE=postgresql $(BIN)/pytest -n $(PYTEST_WORKERS) -q
 
 test: lint typecheck migrations-check test-sqlite test-postgres
