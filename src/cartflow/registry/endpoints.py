@@ -21,7 +21,7 @@ from cartflow.registry.cohorts import CohortMember, itt_counts, select_cohort
 from cartflow.registry.km import CIType
 from cartflow.registry.schemas import CohortOut, CohortQuery, SummaryOut
 from cartflow.registry.service import Censoring, build_export, overall_survival, summarise
-from cartflow.registry.summaries import KMReport, km_by_group, km_report
+from cartflow.registry.summaries import km_by_group, km_report
 
 router = APIRouter(tags=["registry"])
 
@@ -49,14 +49,14 @@ def survival(
     filters: Filters,
     ci: CIType = "log",
     censor: Censoring = "last_contact",
-) -> KMReport:
+) -> dict[str, object]:
     """Overall survival from infusion (days), Kaplan-Meier with 95 % CI, as `registry km --json`."""
     times = overall_survival(
         session, _cohort(session, actor, filters), today=utcnow().date(), censor=censor
     )
     if not times.days:
-        return KMReport(groups=[])
-    return km_report(km_by_group(times.days, times.events, ci=ci))
+        return {"groups": []}
+    return {"groups": km_report(km_by_group(times.days, times.events, ci=ci))["groups"]}
 
 
 @router.get("/registry/survival.png", response_class=Response)

@@ -35,6 +35,8 @@ class CohortQuery(BaseModel):
 
 
 class DropoutOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     reason: WithdrawalReason
     from_state: EpisodeState
     count: int

@@ -111,7 +111,7 @@ def _first_relapse(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dt
         .where(DiseaseEvent.episode_id.in_(ids))
         .group_by(DiseaseEvent.episode_id)
     )
-    return dict(rows)
+    return {episode_id: day for episode_id, day in rows}
 
 
 def _last_contact(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dt.date]:
