@@ -10,13 +10,20 @@ import pytest
 from sqlalchemy.orm import Session
 
 from cartflow.auth.actor import Actor
-from cartflow.clinical.outcome_service import record_death, record_response
+from cartflow.clinical.outcome_service import record_death, record_disease_event, record_response
 from cartflow.clinical.response import DeathCause
-from cartflow.clinical.schemas_after import DeathIn, LuganoPetIn
+from cartflow.clinical.schemas_after import (
+    DeathIn,
+    DiseaseEventIn,
+    LuganoPetIn,
+    ToxicityAssessmentIn,
+)
+from cartflow.clinical.toxicity_service import record_assessment
 from cartflow.episodes.schemas import TransitionRequest
 from cartflow.episodes.service import apply_transition
 from cartflow.errors import Forbidden, InvalidInput, NotFound
 from cartflow.models import Diagnosis, Episode, EpisodeState, Role, WithdrawalReason
+from cartflow.models.clinical_outcome import DiseaseEventKind
 from cartflow.registry.cohorts import CohortFilter, itt_counts, select_cohort
 from cartflow.registry.km import kaplan_meier
 from cartflow.registry.service import overall_survival, vein_to_vein_days
@@ -43,7 +50,7 @@ def _withdraw(session: Session, team: Team, episode: Episode, reason: Withdrawal
 
 def build_cohort(session: Session, unique: str) -> Cohort:
     """Center A: two adults with DLBCL infused (one died on day 100, one alive, last seen on day
-    28), one child with B-ALL infused, two withdrawn (ineligible at referral, manufacturing
+    28), one child with B-ALL infused and relapsed the next day, two withdrawn (ineligible at referral, manufacturing
     failure after apheresis) and one still referred. Center B: one referral."""
     team = make_team(session, unique)
     net, clinician = team.net, Actor(team.clinician)
@@ -78,11 +85,32 @@ def build_cohort(session: Session, unique: str) -> Cohort:
             new_fdg_avid_lesions=False,
         ),
     )
+    # ASTCT worked examples (Lee 2019): 39.5 C, one vasopressor, low-flow O2 -> CRS grade 3;
+    # 38.6 C on room air -> grade 1.
+    for episode, crs in (
+        (alive, {"temperature_c": 39.5, "hypotension": "one_vasopressor", "oxygen": "low_flow"}),
+        (died, {"temperature_c": 38.6, "hypotension": "none", "oxygen": "none"}),
+    ):
+        record_assessment(
+            session,
+            actor=clinician,
+            episode_id=episode.id,
+            data=ToxicityAssessmentIn.model_validate({"assessed_at": when.at(1), "crs": crs}),
+        )
+    child_when = timeline(days_ago=20)
     child, _ = infused_episode(
         session,
         team,
-        timeline(days_ago=20),
+        child_when,
         patient=make_patient(session, net.center_a, age_years=9),
+    )
+    record_disease_event(
+        session,
+        actor=clinician,
+        episode_id=child.id,
+        data=DiseaseEventIn(
+            kind=DiseaseEventKind.RELAPSE, occurred_on=child_when.day0.date() + dt.timedelta(days=1)
+        ),
     )
     # Test set-up: collection dates in the past (the walk records them at the time of the walk).
     for episode, days in ((died, 30), (alive, 40), (child, 26)):

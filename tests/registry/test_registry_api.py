@@ -92,10 +92,18 @@ def test_summary_rates_and_vein_to_vein(api: TestClient, session: Session, cohor
     assert body["response"]["complete"]["successes"] == 1
     assert body["response"]["not_evaluable"] == 1
     assert body["vein_to_vein_days"]["median"] == 35.0  # 30 and 40 days
-    assert body["crs_grade3"] is None
+    # CRS grades 3 and 1: 1/2, exact interval in closed form (1 - sqrt(0.975), sqrt(0.975)).
+    crs = body["crs_grade3"]["rate"]
+    assert (crs["successes"], crs["n"]) == (1, 2)
+    assert crs["ci_lower"] == pytest.approx(1 - 0.975**0.5)
+    assert crs["ci_upper"] == pytest.approx(0.975**0.5)
+    assert body["icans_grade3"] is None
     # The infection death competes with relapse: cause 2 has one event, cause 1 none.
     causes = {g["cause"]: g["events"] for g in body["relapse_incidence"]["groups"]}
     assert causes.get(2) == 1 and causes.get(1, 0) == 0
+    everyone = api.get("/api/v1/registry/summary", params=_q(cohort), headers=headers).json()
+    causes = {g["cause"]: g["events"] for g in everyone["relapse_incidence"]["groups"]}
+    assert causes == {1: 1, 2: 1}  # the child's relapse on day 1 of the B-ALL episode
 
 
 def test_exports_carry_pseudonyms_only(api: TestClient, session: Session, cohort: Cohort) -> None:
@@ -106,7 +114,7 @@ def test_exports_carry_pseudonyms_only(api: TestClient, session: Session, cohort
     assert "Synthetic" not in text
     fhir = api.get("/api/v1/registry/export.fhir", params=_q(cohort), headers=headers)
     bundle = Bundle.model_validate_json(fhir.content)
-    kinds = {e.resource.__resource_type__ for e in bundle.entry or []}
+    kinds = {e.resource.__resource_type__ for e in bundle.entry or [] if e.resource}
     assert {"Patient", "Condition", "Procedure", "Observation"} <= kinds
     parquet = api.get(
         "/api/v1/registry/export.parquet", params=_q(cohort, table="procedures"), headers=headers
