@@ -26,6 +26,7 @@ from cartflow.errors import CartflowError
 from cartflow.logistics.endpoints import router as logistics_router
 from cartflow.manufacturing.endpoints import router as manufacturing_router
 from cartflow.network.endpoints import router as network_router
+from cartflow.registry.endpoints import router as registry_router
 from cartflow.scheduling.endpoints import router as scheduling_router
 from cartflow.web.routes import router as web_router
 
@@ -111,6 +112,7 @@ def api_router() -> APIRouter:
     api.include_router(logistics_router)
     api.include_router(audit_router)
     api.include_router(scheduling_router)
+    api.include_router(registry_router)
     return api
 
 
