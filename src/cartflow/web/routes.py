@@ -21,6 +21,7 @@ from cartflow.web.pages import (
     nurse,
     planner,
     registry,
+    simulation,
 )
 
 PAGES = (
@@ -35,6 +36,7 @@ PAGES = (
     manufacturing,
     disposition,
     registry,
+    simulation,
     admin,
     admin_users,
     booking,
