@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -20,6 +21,10 @@ from cartflow.config import Settings
 from cartflow.db.engine import make_engine
 from cartflow.db.migrate import upgrade
 from cartflow.db.session import get_session
+
+# Property tests judge correctness, not speed: a loaded CI machine must not fail them on time.
+hypothesis_settings.register_profile("cartflow", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("cartflow")
 
 BACKEND = os.environ.get("CARTFLOW_TEST_DATABASE", "sqlite")
 PG_ADMIN_URL = os.environ.get(
