@@ -77,8 +77,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", "--factory", "cartflow.app:create_app"]
+def start_server(
+    url: str, port: int, workers: int, log: Path, app: str = "cartflow.app:create_app"
+) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "uvicorn", "--factory", app]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     command += ["--no-access-log", "--log-level", "warning"]
     process = subprocess.Popen(
@@ -187,10 +189,14 @@ async def run_phase(
                 issued += 1
                 method, path, body = planned
                 started = time.perf_counter()
-                response = await client.request(method, path, json=body, headers=headers)
+                try:
+                    response = await client.request(method, path, json=body, headers=headers)
+                    status = response.status_code
+                except httpx.HTTPError:
+                    status = 0  # no answer within the client's timeout
                 phase.latencies[kind].append(time.perf_counter() - started)
-                phase.statuses[(kind, response.status_code)] += 1
-                if response.status_code != EXPECTED[kind]:
+                phase.statuses[(kind, status)] += 1
+                if status != EXPECTED[kind]:
                     phase.errors[kind] += 1
 
         started = time.perf_counter()
@@ -251,20 +257,28 @@ def rows_of(clients: int, name: str, phase: Phase) -> list[Row]:
 
 
 def check_database(url: str, statuses: dict[tuple[str, int], int]) -> list[str]:
+    """Every acknowledged write is stored; a write whose answer never came (status 0) may or may
+    not be; nothing else is; and the audit chain verifies."""
     engine = make_engine(url)
     lines = []
     with session_scope(make_sessionmaker(engine)) as session:
         counts = {
-            "custody events": (CustodyEvent, statuses[("custody", 201)]),
-            "deviations": (CustodyDeviation, statuses[("scan", 409)]),
-            "toxicity assessments": (ToxicityAssessment, statuses[("toxicity", 201)]),
+            "custody events": (CustodyEvent, "custody", 201),
+            "deviations": (CustodyDeviation, "scan", 409),
+            "toxicity assessments": (ToxicityAssessment, "toxicity", 201),
         }
-        for label, (model, acknowledged) in counts.items():
+        for label, (model, kind, status) in counts.items():
+            acknowledged, unanswered = statuses[(kind, status)], statuses[(kind, 0)]
             stored = session.execute(select(func.count()).select_from(model)).scalar_one()
-            verdict = "ok" if stored == acknowledged else "MISMATCH"
-            lines.append(f"{label}: {stored} stored, {acknowledged} acknowledged: {verdict}")
+            ok = acknowledged <= stored <= acknowledged + unanswered
+            lines.append(
+                f"{label}: {stored} stored, {acknowledged} acknowledged, {unanswered} unanswered: "
+                + ("ok" if ok else "MISMATCH")
+            )
         chain = verify_audit_trail(session)
-        lines.append(f"audit chain: {chain}")
+        lines.append(
+            f"audit chain: {chain.verified} events, " + ("intact" if chain.ok else str(chain))
+        )
     engine.dispose()
     return lines
 
@@ -318,6 +332,9 @@ def main() -> None:
     parser.add_argument(
         "--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="admin URL"
     )
+    parser.add_argument(
+        "--app", default="cartflow.app:create_app", help="app factory, to compare a variant"
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
     admin_url = make_url(args.pg)
@@ -343,7 +360,7 @@ def main() -> None:
         )
         port = free_port()
         log = Path(tempfile.gettempdir()) / f"cartflow_load_{os.getpid()}.log"
-        server = start_server(url, port, args.workers, log)
+        server = start_server(url, port, args.workers, log, args.app)
         base = f"http://127.0.0.1:{port}"
         tokens = asyncio.run(log_in(base, data.usernames, max(levels)))
         work = Workload(data)
