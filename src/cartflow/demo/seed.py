@@ -2,7 +2,20 @@
 episodes spread over every vein-to-vein state, all written through the services (so the demo's
 audit trail is as real as production's).
 
-The random generator is seeded: the same call gives the same network, patients and histories.
+Two kinds of history:
+
+- Recent episodes (referred within about the last 90 days; `FULL_FIDELITY_STATES` says how many
+  and which state each is in today) are full records: every step goes through the owning
+  domain's service (`cartflow.demo.domains`): the slot booking, the custody hand-offs, the batch
+  with its QC results and signed release, consent and eligibility, lymphodepletion, the bedside
+  check, the infusion and a CRS/ICANS course. They fill the QC, QP, courier and clinician pages.
+- Older episodes (the rest, referred 90 to 400 days ago, now in follow-up, closed or withdrawn)
+  keep the shortcut: their steps are plain state changes taken `on_behalf_of` the owning domain,
+  with no booking, custody, batch or clinical records behind them.
+
+The random generator is seeded: the same call gives the same network, patients and histories
+(the full-fidelity episodes are placed relative to the current time, so their states are the same
+on every run, their dates move with the clock).
 """
 
 from __future__ import annotations
@@ -18,12 +31,13 @@ from sqlalchemy.orm import Session
 from cartflow.audit.service import SYSTEM_ACTOR
 from cartflow.auth.actor import Actor
 from cartflow.auth.service import RoleGrant, create_user
+from cartflow.demo import domains, plan, records, timeline
 from cartflow.demo.network import CENTERS, NMRC_SITE, NOVARTIS_SITE, PRODUCTS, SITES
 from cartflow.episodes.patients import register_patient
 from cartflow.episodes.schemas import EpisodeCreate, PatientCreate, TransitionRequest
 from cartflow.episodes.service import apply_transition, refer_episode
 from cartflow.episodes.workflow import TRANSITIONS
-from cartflow.models import Diagnosis, DiseaseStatus, Sex, User, WithdrawalReason
+from cartflow.models import DiseaseStatus, Episode, Patient, Product, Sex, User, WithdrawalReason
 from cartflow.network.service import create_center, create_product, create_site
 
 DEMO_PASSWORD = "cartflow-demo"  # noqa: S105 - printed on purpose; the demo holds synthetic data
@@ -85,28 +99,6 @@ _ACTOR_FOR_STEP = {
     "close": "coordinator",
 }
 
-# Which product each center's patients get, with the diagnoses and ages drawn for them.
-_CASE_MIX: dict[str, list[tuple[str, Diagnosis, tuple[int, int]]]] = {
-    "NMRC-HEM": [
-        ("GEMA", Diagnosis.B_ALL, (19, 65)),
-        ("GEMA", Diagnosis.DLBCL, (25, 75)),
-        ("GEMA", Diagnosis.MANTLE_CELL_LYMPHOMA, (45, 75)),
-        ("BCMA-ACAD", Diagnosis.MULTIPLE_MYELOMA, (40, 75)),
-    ],
-    "MOROZOV": [("TISA", Diagnosis.B_ALL, (3, 17))],
-    "ROGACHEV": [("TISA", Diagnosis.B_ALL, (2, 17))],
-    "BLOKHIN": [
-        ("GEMA", Diagnosis.DLBCL, (22, 75)),
-        ("TISA", Diagnosis.B_ALL, (5, 17)),
-        ("BCMA-ACAD", Diagnosis.MULTIPLE_MYELOMA, (40, 75)),
-    ],
-    "RADIOLOGY": [("GEMA", Diagnosis.FOLLICULAR_LYMPHOMA, (35, 75))],
-    "PETROV": [
-        ("GEMA", Diagnosis.DLBCL, (20, 75)),
-        ("TISA", Diagnosis.DLBCL, (20, 70)),
-    ],
-}
-
 
 def seed_demo(
     session: Session,
@@ -162,7 +154,7 @@ def seed_demo(
                 RoleGrant(role, site_code=site_code),
                 site_code,
             )
-        add(
+        actors[("qc_analyst2", site_code)] = add(
             f"qc_analyst2.{slug}",
             f"Second QC Analyst, {site_code}",
             RoleGrant(Role.QC_ANALYST, site_code=site_code),
@@ -172,44 +164,74 @@ def seed_demo(
     add("analyst", "Registry Analyst", RoleGrant(Role.REGISTRY_ANALYST), "network")
 
     rng = random.Random(seed)
-    centers = [c.code for c in CENTERS]
-    weights = [40, 12, 16, 14, 6, 12]
-    for n in range(episodes):
-        center = rng.choices(centers, weights)[0]
-        product_code, diagnosis, (age_lo, age_hi) = rng.choice(_CASE_MIX[center])
-        # Skewed towards recent referrals so every step of the path has patients on it today.
-        referred = today - dt.timedelta(days=int(rng.random() ** 1.7 * 400))
+    now = min(dt.datetime.now(dt.UTC), timeline.at(today, 23.9))
+    full = plan.plan_full_fidelity(
+        rng, now=now, count=min(episodes, len(plan.FULL_FIDELITY_STATES))
+    )
+    cast = records.Cast(actors, DEMO_PASSWORD)
+    capacity = records.Capacity(
+        chairs={c.code: c.apheresis_chairs_per_day for c in CENTERS},
+        devices={site.code: [d.code for d in site.devices] for site in SITES},
+    )
+    done = 0
+    # Oldest first, so each device's batches start in the order they were booked.
+    for n, planned in enumerate(sorted(full, key=lambda p: p.referred)):
+        patient, episode = _refer(
+            session, rng=rng, actors=actors, case=planned.case, referred=planned.referred, serial=n
+        )
+        domains.walk(
+            session,
+            rng=rng,
+            cast=cast,
+            capacity=capacity,
+            episode=episode,
+            patient=patient,
+            product=_product(session, planned.case.product_code),
+            center=planned.case.center,
+            site=planned.case.site,
+            transit=planned.case.transit,
+            referred=planned.referred,
+            now=now,
+            severe=planned.severe,
+        )
+        done += 1
+        if progress is not None:
+            progress(done, episodes)
+    for n in range(len(full), episodes):
+        case = plan.draw_case(rng)
+        referred = today - dt.timedelta(
+            days=plan.LEGACY_MIN_DAYS + int(rng.random() ** 1.5 * (400 - plan.LEGACY_MIN_DAYS))
+        )
         _seed_episode(
             session,
             rng=rng,
             actors=actors,
-            center=center,
-            product_code=product_code,
-            diagnosis=diagnosis,
-            age=rng.randint(age_lo, age_hi),
+            case=case,
             referred=referred,
             today=today,
             serial=n,
         )
+        done += 1
         if progress is not None:
-            progress(n + 1, episodes)
+            progress(done, episodes)
     return logins
 
 
-def _seed_episode(
+def _product(session: Session, code: str) -> Product:
+    return session.execute(select(Product).where(Product.code == code)).scalar_one()
+
+
+def _refer(
     session: Session,
     *,
     rng: random.Random,
     actors: dict[tuple[str, str], Actor],
-    center: str,
-    product_code: str,
-    diagnosis: Diagnosis,
-    age: int,
+    case: plan.Case,
     referred: dt.date,
-    today: dt.date,
     serial: int,
-) -> None:
-    coordinator = actors[("coordinator", center)]
+) -> tuple[Patient, Episode]:
+    coordinator = actors[("coordinator", case.center)]
+    age = case.age
     female = rng.random() < 0.5
     family = rng.choice(_FAMILY_F if female else _FAMILY_M)
     given = rng.choice(_GIVEN_F if female else _GIVEN_M)
@@ -220,14 +242,14 @@ def _seed_episode(
         session,
         actor=coordinator,
         data=PatientCreate(
-            mrn=f"{center[:3]}-{serial:05d}",
+            mrn=f"{case.center[:3]}-{serial:05d}",
             family_name=family,
             given_name=given,
             date_of_birth=birth,
             sex=Sex.FEMALE if female else Sex.MALE,
             weight_kg=weight,
             height_cm=height,
-            diagnosis=diagnosis,
+            diagnosis=case.diagnosis,
             disease_status=rng.choice(
                 [DiseaseStatus.RELAPSED, DiseaseStatus.REFRACTORY, DiseaseStatus.MRD_POSITIVE]
             ),
@@ -240,14 +262,31 @@ def _seed_episode(
         actor=coordinator,
         data=EpisodeCreate(
             patient_id=patient.id,
-            product=product_code,
+            product=case.product_code,
             priority=rng.randint(3, 9),
             earliest_apheresis_date=referred + dt.timedelta(days=7),
             latest_infusion_date=referred + dt.timedelta(days=90),
         ),
         today=referred,
     )
-    site = NOVARTIS_SITE if product_code == "TISA" else NMRC_SITE
+    return patient, episode
+
+
+def _seed_episode(
+    session: Session,
+    *,
+    rng: random.Random,
+    actors: dict[tuple[str, str], Actor],
+    case: plan.Case,
+    referred: dt.date,
+    today: dt.date,
+    serial: int,
+) -> None:
+    """An older episode: its steps are plain state changes on the owning domains' behalf."""
+    _patient, episode = _refer(
+        session, rng=rng, actors=actors, case=case, referred=referred, serial=serial
+    )
+    center, product_code, site = case.center, case.product_code, case.site
     # Some patients leave the pathway while they wait: the bottleneck this platform exists for.
     withdraw_at = rng.randrange(1, 10) if rng.random() < 0.1 else None
     stretch = 1.25 if product_code == "TISA" else 1.0
