@@ -43,16 +43,15 @@ COVERAGE = os.environ.get("CARTFLOW_SCHEMATHESIS_COVERAGE", "0") == "1"
 # The pytest plugin needs the schema when tests are collected, so the app is made at import time
 # on a database URL of this process's own; the fixture below builds and seeds that database before
 # the first request (the engine connects lazily).
-_DB_NAME = f"cartflow_schemathesis_{os.getpid()}"
-_TMPFS = "/dev/shm"  # noqa: S108 - a private mkdtemp directory inside it
+_DB_NAME = f"cartflow_schemathesis_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+_TMPFS = "/dev/shm"  # noqa: S108 - a directory named for this process inside it
 if BACKEND == "postgresql":
     _URL = make_url(PG_ADMIN_URL).set(database=_DB_NAME).render_as_string(hide_password=False)
 else:
     # On tmpfs where there is one: the app commits every request and SQLite syncs each commit.
-    _DIR = tempfile.mkdtemp(
-        prefix="cartflow-schemathesis-", dir=_TMPFS if Path(_TMPFS).is_dir() else None
-    )
-    _URL = f"sqlite:///{Path(_DIR) / 'api.sqlite3'}"
+    # The directory is made by the fixture (only a process that runs these tests needs one).
+    _DIR = Path(_TMPFS if Path(_TMPFS).is_dir() else tempfile.gettempdir()) / _DB_NAME
+    _URL = f"sqlite:///{_DIR / 'api.sqlite3'}"
 APP = create_app(Settings(environment="test", database_url=_URL))
 _CONFIG = schemathesis.Config.from_dict(
     {
@@ -90,6 +89,8 @@ class Api:
 def api() -> Iterator[Api]:
     if BACKEND == "postgresql":
         _create_pg_database(_DB_NAME)
+    else:
+        _DIR.mkdir(parents=True, exist_ok=True)
     upgrade(_URL)
     engine = make_engine(_URL)
     with session_scope(make_sessionmaker(engine)) as session:
