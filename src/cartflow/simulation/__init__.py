@@ -1,4 +1,4 @@
-"""Network capacity simulation: seeded, deterministic, and free of any database (docs/simulation.md).
+"""Network capacity simulation: seeded, deterministic, free of any database (docs/simulation.md).
 
 How a run works: a scenario (`scenario.py`, YAML validated by Pydantic) is compiled into a
 `network.Network`. Each replication draws its patients (`network.draw_patients`), and the fast
