@@ -32,14 +32,27 @@ def read_password(password_stdin: bool) -> str:
 
 def cli_actor(session: Session, *, username: str, password: str) -> Actor:
     """The user a command acts as. The CLI has no session token, so every command that changes a
-    record checks the user's password (and the same lock-out rules apply)."""
+    record checks the user's password, under the same lock-out rules as the log-in page."""
     from sqlalchemy import select
 
     from cartflow.auth.actor import Actor
     from cartflow.auth.passwords import verify_password
+    from cartflow.auth.service import LockoutPolicy, is_locked, register_failed_password
     from cartflow.models import User
 
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+    if user is None or not user.is_active:
+        fail("wrong username or password")
+    if is_locked(user):
+        fail("too many wrong passwords: the account is locked; ask an administrator to unlock it")
+    if not verify_password(user.password_hash, password):
+        # The command is refused and rolled back, but the failed attempt must stay counted: the
+        # one commit outside db/session.py, for the same reason as the log-in refusal's.
+        session.rollback()
+        user = session.execute(select(User).where(User.username == username)).scalar_one()
+        register_failed_password(
+            session, user=user, policy=LockoutPolicy.from_settings(), what="command-line"
+        )
+        session.commit()
         fail("wrong username or password")
     return Actor(user)

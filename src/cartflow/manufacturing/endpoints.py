@@ -43,7 +43,7 @@ from cartflow.schemas_common import MAX_PAGE_SIZE, Page
 router = APIRouter(tags=["manufacturing and QC release"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]  # beyond, databases overflow
 REFUSALS: dict[int | str, dict[str, str]] = {
     403: {"description": "the user lacks the role at this batch's site or center"},
     404: {"description": "no such batch in the user's scope"},
