@@ -13,16 +13,19 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from cartflow.app import create_app
 from cartflow.audit.service import verify_audit_trail
 from cartflow.auth.actor import Actor
 from cartflow.clinical.worklists import toxicity_worklist
+from cartflow.config import Settings
 from cartflow.db.engine import make_engine
 from cartflow.db.migrate import upgrade
 from cartflow.demo import plan
-from cartflow.demo.seed import seed_demo
+from cartflow.demo.seed import DEMO_PASSWORD, seed_demo
 from cartflow.logistics.custody import holdings
 from cartflow.logistics.shipments import incoming
 from cartflow.manufacturing.worklists import qc_worklist, qp_worklist
@@ -38,7 +41,7 @@ FULL = min(EPISODES, len(plan.FULL_FIDELITY_STATES))
 
 
 @pytest.fixture(scope="module")
-def demo_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     name = f"cartflow_demo_{os.getpid()}"
     if BACKEND == "postgresql":
         url = _create_pg_database(name)
@@ -49,11 +52,25 @@ def demo_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     with Session(engine) as session:
         seed_demo(session, today=dt.datetime.now(dt.UTC).date(), episodes=EPISODES)
         session.commit()
-    with Session(engine) as session:
-        yield session
     engine.dispose()
+    yield url
     if BACKEND == "postgresql":
         _drop_pg_database(name)
+
+
+@pytest.fixture(scope="module")
+def demo_engine(demo_url: str) -> Iterator[Engine]:
+    engine = make_engine(demo_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def demo_session(demo_engine: Engine) -> Iterator[Session]:
+    # Its own short transaction: SQLite's are IMMEDIATE here and would block the API's log-ins.
+    with Session(demo_engine) as session:
+        yield session
+        session.rollback()
 
 
 def actor(session: Session, username: str) -> Actor:
@@ -156,3 +173,29 @@ def test_the_plan_is_the_same_for_the_same_seed() -> None:
     again = plan.plan_full_fidelity(random.Random(7), now=now, count=30)
     assert first == again
     assert all(now.date() - p.referred < dt.timedelta(days=plan.LEGACY_MIN_DAYS) for p in first)
+
+
+@pytest.mark.parametrize(
+    ("username", "path"),
+    [
+        ("qc_analyst.{site}", "/api/v1/worklists/qc"),
+        ("qualified_person.{site}", "/api/v1/worklists/qualified-person"),
+        ("courier", "/api/v1/custody/holdings"),
+        ("clinician.{center}", "/api/v1/clinical/worklists/toxicity"),
+    ],
+)
+def test_the_demo_log_ins_see_rows_in_the_api(demo_url: str, username: str, path: str) -> None:
+    """Logged in with the printed demo password, some user of the role gets rows."""
+    with TestClient(create_app(Settings(environment="test", database_url=demo_url))) as client:
+        rows = 0
+        names = {username.format(site=s, center=c) for s in SITES for c in CENTERS}
+        for name in sorted(names):
+            login = client.post(
+                "/api/v1/auth/login", json={"username": name, "password": DEMO_PASSWORD}
+            )
+            assert login.status_code == 200, login.text
+            headers = {"Authorization": f"Bearer {login.json()['token']}"}
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200, response.text
+            rows += len(response.json())
+    assert rows > 0
