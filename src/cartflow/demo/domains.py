@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from cartflow.auth.actor import Actor
 from cartflow.demo import clinical_course as clinical
 from cartflow.demo.records import Capacity, Cast, barcode, plan_shipment, quality_control
-from cartflow.demo.timeline import schedule
+from cartflow.demo.timeline import APHERESIS_AFTER_DAYS, schedule
 from cartflow.episodes.schemas import TransitionRequest
 from cartflow.episodes.service import apply_transition
 from cartflow.logistics.containers import register_containers
@@ -108,6 +108,7 @@ def _walk(
     clinician = cast.center("clinician", center)
     planner = cast.site("planner", site)
 
+    # The steps up to the booking do not depend on its dates; the rest follow the booking.
     first = schedule(
         referred=referred,
         apheresis=referred,
@@ -129,7 +130,7 @@ def _walk(
     )
 
     check(first["book"])
-    apheresis = capacity.apheresis_day(center, referred + dt.timedelta(days=12))
+    apheresis = capacity.apheresis_day(center, referred + dt.timedelta(days=APHERESIS_AFTER_DAYS))
     device, start = capacity.device(site, apheresis + dt.timedelta(days=transit))
     booking = book_slot(
         session,

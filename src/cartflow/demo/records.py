@@ -91,7 +91,7 @@ def barcode(container: CustodyContainer) -> str:
     return "".join(parts)
 
 
-def qc_values(test: str, *, rng: random.Random, patient: Patient, product: str) -> float | str:
+def qc_value(test: str, *, rng: random.Random, patient: Patient, product: str) -> float | str:
     """A result within the demo products' specifications (cartflow.demo.network)."""
     words = {
         "appearance": "conforms",
@@ -147,7 +147,7 @@ def quality_control(
     for moment, kind, test in sorted(events):
         check(moment)
         if kind == 0:
-            value = qc_values(test, rng=rng, patient=patient, product=product.code)
+            value = qc_value(test, rng=rng, patient=patient, product=product.code)
             results[test] = qc.enter_result(
                 session,
                 actor=cast.site("qc_analyst", site),
