@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
@@ -20,7 +21,7 @@ from cartflow.app import create_app
 from cartflow.config import Settings
 from cartflow.db.engine import make_engine
 from cartflow.db.migrate import upgrade
-from cartflow.db.session import get_session
+from cartflow.db.session import get_session, must_roll_back
 
 # Property tests judge correctness, not speed: a loaded CI machine must not fail them on time.
 hypothesis_settings.register_profile("cartflow", deadline=None, print_blob=True)
@@ -95,12 +96,15 @@ def settings(database_url: str) -> Settings:
 def client(settings: Settings, session: Session) -> Iterator[TestClient]:
     app = create_app(settings)
 
-    def _session_in_test_transaction() -> Iterator[Session]:
+    def _session_in_test_transaction(request: Request) -> Iterator[Session]:
         # Keep the test's own set-up: a refused request rolls back only its own work.
         session.commit()
         try:
             yield session
-            session.commit()
+            if must_roll_back(request, session):
+                session.rollback()
+            else:
+                session.commit()
         except Exception:
             session.rollback()
             raise

@@ -84,7 +84,7 @@ def test_refusals_are_one_line_exit_2(fresh_url: str) -> None:
         (["user", "deactivate", "anna", "--reason", "x", "--user", "root", "--password-stdin"],
          "wrong", "wrong username or password"),
         (["user", "deactivate", "anna", "--reason", "x", "--user", "anna", "--password-stdin"],
-         "courier-passphrase-2026", "network-wide admin"),
+         "courier-passphrase-2026", "the account is locked"),  # anna is locked by _seed
         (["user", "unlock", "nobody", "--reason", "x", "--user", "root", "--password-stdin"],
          ADMIN_PASSWORD, "no user 'nobody'"),
         (["user", "deactivate", "root", "--reason", "x", "--user", "root", "--password-stdin"],

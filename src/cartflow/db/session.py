@@ -27,12 +27,25 @@ def get_session(request: Request) -> Iterator[Session]:
     session = factory()
     try:
         yield session
-        session.commit()
+        if must_roll_back(request, session):
+            session.rollback()
+        else:
+            session.commit()
     except Exception:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def must_roll_back(request: Request, session: Session) -> bool:
+    """A request whose refusal was turned into a page (see `web.pageauth.PageRoute`) or whose
+    transaction already failed must not commit what it wrote before the refusal."""
+    return bool(getattr(request.state, "rollback_only", False)) or not session.is_active
+
+
+def mark_rollback_only(request: Request) -> None:
+    request.state.rollback_only = True
 
 
 @contextmanager

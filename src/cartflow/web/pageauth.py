@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from cartflow.auth import service as auth_service
@@ -24,8 +24,8 @@ from cartflow.auth.actor import Actor
 from cartflow.auth.dependencies import SESSION_COOKIE
 from cartflow.auth.errors import RoleRequired
 from cartflow.config import Settings
-from cartflow.db.session import DbSession
-from cartflow.errors import CartflowError, Conflict, Unauthorized
+from cartflow.db.session import DbSession, mark_rollback_only
+from cartflow.errors import CartflowError, Conflict, InvalidInput, Unauthorized
 from cartflow.models import Role
 from cartflow.web.csrf import csrf_protect
 from cartflow.web.templating import render
@@ -93,6 +93,7 @@ class PageRoute(APIRoute):
             except LoginRequired:
                 return _login_redirect(request)
             except (StaleDataError, IntegrityError):
+                mark_rollback_only(request)
                 return error_page(
                     request,
                     Conflict(
@@ -100,7 +101,15 @@ class PageRoute(APIRoute):
                         code="CONCURRENT-CHANGE",
                     ),
                 )
+            except DataError:
+                # e.g. a NUL character PostgreSQL cannot store, or a number out of range
+                mark_rollback_only(request)
+                return error_page(
+                    request,
+                    InvalidInput("a value in the form cannot be stored (a control character?)"),
+                )
             except CartflowError as exc:
+                mark_rollback_only(request)
                 return error_page(request, exc)
 
         return page_handler
