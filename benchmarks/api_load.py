@@ -77,12 +77,39 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def serve(app: str, port: int, workers: int) -> None:
+    """`uvicorn --workers N`, but with the listening socket created as TCP (IPPROTO_TCP). uvicorn
+    binds it with protocol 0, so asyncio never sets TCP_NODELAY on accepted connections and each
+    keep-alive request after the first waits about 40 ms for the client's delayed ACK (uvicorn
+    issue #3149; a single worker is not affected)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        app,
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.set_inheritable(True)
+    Multiprocess(config, sockets=[sock]).run()
+
+
 def start_server(
-    url: str, port: int, workers: int, log: Path, app: str = "cartflow.app:create_app"
+    url: str, port: int, workers: int, log: Path, app: str, *, stock_listener: bool
 ) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", "--factory", app]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    command += ["--no-access-log", "--log-level", "warning"]
+    if stock_listener:
+        command = [sys.executable, "-m", "uvicorn", "--factory", app]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        command += ["--no-access-log", "--log-level", "warning"]
+    else:
+        command = [sys.executable, __file__, "--serve", app, str(port), str(workers)]
     process = subprocess.Popen(
         command,
         env={**os.environ, "CARTFLOW_DATABASE_URL": url},
@@ -335,6 +362,9 @@ def targets(rows: list[Row], clients: int) -> list[str]:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--serve"]:  # the server process this benchmark starts
+        serve(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        return
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--clients", default="8,32,128")
     parser.add_argument("--workers", type=int, default=2)
@@ -345,6 +375,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--app", default="cartflow.app:create_app", help="app factory, to compare a variant"
+    )
+    parser.add_argument(
+        "--stock-listener",
+        action="store_true",
+        help="start `uvicorn --workers N` as is (+40 ms per keep-alive request on Linux)",
     )
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
@@ -371,7 +406,9 @@ def main() -> None:
         )
         port = free_port()
         log = Path(tempfile.gettempdir()) / f"cartflow_load_{os.getpid()}.log"
-        server = start_server(url, port, args.workers, log, args.app)
+        server = start_server(
+            url, port, args.workers, log, args.app, stock_listener=args.stock_listener
+        )
         base = f"http://127.0.0.1:{port}"
         tokens = asyncio.run(log_in(base, data.usernames, max(levels)))
         work = Workload(data)
@@ -399,8 +436,9 @@ def main() -> None:
                     f"{clients} clients, {phase_name} {kinds[0]}...: {phase.seconds:.1f} s"
                 )
         title = (
-            f"API over loopback: uvicorn x{args.workers} workers, PostgreSQL, "
-            f"{os.cpu_count()} cores shared with the load generator"
+            f"API over loopback: uvicorn x{args.workers} workers"
+            + (" (stock listener)" if args.stock_listener else "")
+            + f", PostgreSQL, {os.cpu_count()} cores shared with the load generator"
         )
         report(console, rows, title)
         console.print(
