@@ -35,7 +35,7 @@ def test_open_episodes_become_orders_and_plan_feasibly(session: Session, unique:
     order = instance.order_by_id[str(collected.id)]
     assert order.fixed_apheresis == today
     site = instance.site_by_id[net.site.code]
-    assert site.devices == ("DEV-1",) and site.qc_releases_per_day == 3
+    assert site.devices == (f"{net.site.code}/DEV-1",) and site.qc_releases_per_day == 3
     assert instance.center_by_id[net.center_a.code].transit_days[net.site.code] == 1
 
     plan = solve(instance, method="greedy", time_limit=5, seed=1)

@@ -42,6 +42,11 @@ _IN_PROCESS = (EpisodeState.IN_MANUFACTURING,)
 _DEFAULT_WINDOW = dt.timedelta(days=120)
 
 
+def device_key(site_code: str, device_code: str) -> str:
+    """Device codes are unique within a site only; the plan names a device as SITE/DEVICE."""
+    return f"{site_code}/{device_code}"
+
+
 def export_instance(
     session: Session, *, actor: Actor, start_date: dt.date, horizon_days: int = 120
 ) -> Instance:
@@ -61,7 +66,7 @@ def export_instance(
     plan_sites = tuple(
         PlanSite(
             id=s.code,
-            devices=tuple(d.code for d in s.devices if d.active),
+            devices=tuple(device_key(s.code, d.code) for d in s.devices if d.active),
             qc_releases_per_day=s.qc_release_capacity_per_day,
         )
         for s in sites
@@ -113,7 +118,13 @@ def export_instance(
     )
     product_code = {p.id: p.code for p in products}
     center_code = {c.id: c.code for c in centers}
-    device_code = dict(session.execute(select(Device.id, Device.code)).tuples().all())
+    device_code = {
+        device_id: device_key(site_code[site_id], code)
+        for device_id, code, site_id in session.execute(
+            select(Device.id, Device.code, Device.site_id)
+        ).tuples()
+        if site_id in site_code
+    }
     batches = {
         b.episode_id: b
         for b in session.execute(
