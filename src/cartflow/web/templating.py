@@ -64,10 +64,7 @@ def nav_for(actor: Actor | None) -> list[NavItem]:
     if actor is None:
         return []
     held = actor.roles
-    items = [item for role, item in ROLE_HOME.items() if role in held]
-    if held & {Role.ADMIN, Role.REGISTRY_ANALYST, Role.PLANNER}:
-        items.append(NavItem("/simulation", "Capacity"))
-    return items
+    return [item for role, item in ROLE_HOME.items() if role in held]
 
 
 def _when(value: dt.datetime | None) -> str:
