@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
 
 from benchmarks.api_load_seed import BAGS_PER_EPISODE, PASSWORD, Seed, seed
+from benchmarks.api_load_server import database_cpu, free_port, server_cpu, start_server
 from cartflow.audit.service import verify_audit_trail
 from cartflow.db.engine import make_engine
 from cartflow.db.migrate import upgrade
@@ -71,62 +71,6 @@ LABELS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def serve(app: str, port: int, workers: int) -> None:
-    """`uvicorn --workers N`, but with the listening socket created as TCP (IPPROTO_TCP). uvicorn
-    binds it with protocol 0, so asyncio never sets TCP_NODELAY on accepted connections and each
-    keep-alive request after the first waits about 40 ms for the client's delayed ACK (uvicorn
-    issue #3149; a single worker is not affected)."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
-    config = uvicorn.Config(
-        app,
-        factory=True,
-        host="127.0.0.1",
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-    )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.set_inheritable(True)
-    Multiprocess(config, sockets=[sock]).run()
-
-
-def start_server(
-    url: str, port: int, workers: int, log: Path, app: str, *, stock_listener: bool
-) -> subprocess.Popen[bytes]:
-    if stock_listener:
-        command = [sys.executable, "-m", "uvicorn", "--factory", app]
-        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-        command += ["--no-access-log", "--log-level", "warning"]
-    else:
-        command = [sys.executable, __file__, "--serve", app, str(port), str(workers)]
-    process = subprocess.Popen(
-        command,
-        env={**os.environ, "CARTFLOW_DATABASE_URL": url},
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}{API}/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"the server did not start: {log.read_text()[-2000:]}")
-
-
 @dataclass
 class Phase:
     """What one phase measured: per kind, latencies (s) and unexpected answers."""
@@ -134,6 +78,7 @@ class Phase:
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # the server's processes (all workers), during the phase
     client_cpu_seconds: float = 0.0  # this process: the load generator's own cost
+    db_cpu_seconds: float = 0.0  # the PostgreSQL backends of the benchmark's database
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     statuses: dict[tuple[str, int], int] = field(default_factory=lambda: defaultdict(int))
@@ -171,22 +116,6 @@ class Workload:
         return "GET", f"{API}/clinical/worklists/toxicity", None
 
 
-def server_cpu(pid: int) -> float:
-    """CPU seconds used so far by a process and its descendants (Linux /proc): the server's cost
-    per request, whatever else the machine's cores are doing."""
-    tick, total, stack = os.sysconf("SC_CLK_TCK"), 0.0, [pid]
-    while stack:
-        proc = Path("/proc") / str(stack.pop())
-        try:
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-            for task in (proc / "task").iterdir():
-                stack += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return total
-
-
 async def run_phase(
     base: str,
     tokens: list[str],
@@ -196,9 +125,11 @@ async def run_phase(
     total: int,
     seconds: float,
     server_pid: int,
+    database: str,
 ) -> Phase:
     phase = Phase()
     cpu_before, client_before = server_cpu(server_pid), time.process_time()
+    db_before = database_cpu(database)
     issued = 0
     limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
@@ -231,6 +162,7 @@ async def run_phase(
         await asyncio.gather(*(one_client(i) for i in range(len(tokens))))
         phase.seconds = time.perf_counter() - started
     phase.cpu_seconds = server_cpu(server_pid) - cpu_before
+    phase.db_cpu_seconds = database_cpu(database) - db_before
     phase.client_cpu_seconds = time.process_time() - client_before
     return phase
 
@@ -268,12 +200,17 @@ class Row:
     p99: float
     cpu_ms: float | None  # server CPU per request of the phase (all kinds together)
     client_ms: float | None  # load generator CPU per request of the phase
+    db_ms: float | None  # PostgreSQL CPU per request of the phase
 
 
 def rows_of(clients: int, name: str, phase: Phase) -> list[Row]:
     everything = [v for values in phase.latencies.values() for v in values]
     per_request = 1000 / max(1, len(everything))
-    cpu = (per_request * phase.cpu_seconds, per_request * phase.client_cpu_seconds)
+    cpu = (
+        per_request * phase.cpu_seconds,
+        per_request * phase.client_cpu_seconds,
+        per_request * phase.db_cpu_seconds,
+    )
 
     def row(kind: str, values: list[float], errors: int, costs: tuple[float | None, ...]) -> Row:
         ordered = sorted(values)
@@ -284,7 +221,7 @@ def rows_of(clients: int, name: str, phase: Phase) -> list[Row]:
     kinds = [k for k in LABELS if k in phase.latencies]
     if len(kinds) == 1:
         return [row(kinds[0], everything, phase.errors[kinds[0]], cpu)]
-    rows = [row(k, phase.latencies[k], phase.errors[k], (None, None)) for k in kinds]
+    rows = [row(k, phase.latencies[k], phase.errors[k], (None, None, None)) for k in kinds]
     return [*rows, row("all", everything, sum(phase.errors.values()), cpu)]
 
 
@@ -319,7 +256,7 @@ def report(console: Console, rows: list[Row], title: str) -> None:
     table = Table(title=title)
     for col in ("clients", "phase", "kind", "requests", "errors", "req/s"):
         table.add_column(col, justify="left" if col in ("phase", "kind") else "right")
-    for col in ("p50 ms", "p95 ms", "p99 ms", "srv CPU ms", "gen CPU ms"):
+    for col in ("p50 ms", "p95 ms", "p99 ms", "srv CPU", "db CPU", "gen CPU"):
         table.add_column(col, justify="right")
     last = None
     for r in rows:
@@ -337,12 +274,13 @@ def report(console: Console, rows: list[Row], title: str) -> None:
             f"{r.p95:.1f}",
             f"{r.p99:.1f}",
             "" if r.cpu_ms is None else f"{r.cpu_ms:.1f}",
+            "" if r.db_ms is None else f"{r.db_ms:.1f}",
             "" if r.client_ms is None else f"{r.client_ms:.1f}",
         )
     console.print(table)
     console.print(
-        "srv CPU ms / gen CPU ms: CPU time of the server's processes / of this load generator, "
-        "per request of the phase (all kinds of a mixed phase together); "
+        "srv / db / gen CPU: milliseconds of CPU per request of the phase (all kinds of a mixed "
+        "phase together) used by the server's processes / PostgreSQL / this load generator; "
         "errors: answers other than the expected one (status 0: none within 60 s)"
     )
 
@@ -362,9 +300,6 @@ def targets(rows: list[Row], clients: int) -> list[str]:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["--serve"]:  # the server process this benchmark starts
-        serve(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
-        return
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--clients", default="8,32,128")
     parser.add_argument("--workers", type=int, default=2)
@@ -427,6 +362,7 @@ def main() -> None:
                         total=total,
                         seconds=args.seconds,
                         server_pid=server.pid,
+                        database=name,
                     )
                 )
                 rows += rows_of(clients, phase_name, phase)
