@@ -50,11 +50,11 @@ class _State:
             self._refresh(d)
 
     def _refresh(self, d: int) -> None:
-        # run[d, t]: consecutive free days on device d from day t on.
-        row = self.run[d]
-        free = self.free[d]
-        for t in range(self.net.horizon - 1, -1, -1):
-            row[t] = row[t + 1] + 1 if free[t] else 0
+        # run[d, t]: consecutive free days on device d from day t on (the next busy day - t).
+        h = self.net.horizon
+        days = np.arange(h, dtype=np.int64)
+        busy = np.where(self.free[d], h, days)
+        self.run[d, :h] = np.minimum.accumulate(busy[::-1])[::-1] - days
 
     def first_bed(self, center: int, day: int) -> int | None:
         if day >= self.net.horizon:
@@ -99,16 +99,32 @@ class _State:
         prefer devices where the run closes such a gap, then the tightest fit.
         """
         shortest = self.net.shortest_run
+        lo = max(0, m - shortest)
+        # Free days just before m on each candidate (up to ``shortest``): the trailing run of
+        # free days in [lo, m).
+        blocked = ~self.free[cands, lo:m][:, ::-1]
+        before = np.zeros(len(cands), dtype=np.int64)
+        if m > lo:
+            before = np.where(blocked.any(axis=1), blocked.argmax(axis=1), m - lo)
+        run = self.run[cands, m]
+        after = run - length
+        lost = np.where((before > 0) & (before < shortest), before, 0)
+        lost += np.where((after > 0) & (after < shortest), after, 0)
+        return int(cands[np.lexsort((cands, run, lost))[0]])
 
-        def waste(d: int) -> tuple[int, int, int]:
-            before = 0
-            while m - before - 1 >= 0 and self.free[d, m - before - 1] and before < shortest:
-                before += 1
-            after = int(self.run[d, m]) - length
-            lost = (before if 0 < before < shortest else 0) + (after if 0 < after < shortest else 0)
-            return (lost, int(self.run[d, m]), d)
+    CHUNK = 32
 
-        return min((int(d) for d in cands), key=waste)
+    def _first_start(self, devs: IntArray, so: SiteOption, lo: int) -> tuple[int, IntArray] | None:
+        """The first start day from ``lo`` with a free device and a QC release, and the devices
+        free for the whole run then (searched a few weeks at a time: most fit early)."""
+        length, release = so.manufacturing_days, so.manufacturing_days + so.qc_days
+        for first in range(lo, so.start_hi + 1, self.CHUNK):
+            starts = np.arange(first, min(so.start_hi, first + self.CHUNK - 1) + 1)
+            fits = self.run[np.ix_(devs, starts)] >= length
+            ok = np.flatnonzero(fits.any(axis=0) & (self.qc[so.site, starts + release] > 0))
+            if ok.size:
+                return int(starts[ok[0]]), devs[fits[:, ok[0]]]
+        return None
 
     def place(self, k: int, e: EpisodeOptions) -> Booking | None:
         """The booking that infuses episode ``k`` soonest, or None when nothing fits."""
@@ -128,27 +144,23 @@ class _State:
             lo = max(so.start_lo, int(a_days[0]) + so.transit_in)
             if lo > so.start_hi:
                 continue
-            starts = np.arange(lo, so.start_hi + 1)
             devs = np.flatnonzero(self.net.device_site == so.site)
-            fits = self.run[np.ix_(devs, starts)] >= so.manufacturing_days
-            ok = fits.any(axis=0) & (
-                self.qc[so.site, starts + so.manufacturing_days + so.qc_days] > 0
-            )
-            for j in np.flatnonzero(ok):
-                m = int(starts[j])
-                earliest = self.net.earliest_infusion(so, m)
-                if best is not None and earliest >= best.infusion:
-                    break
-                day = self.first_bed(e.center, earliest)
-                if day is None:
-                    break
-                if best is None or day < best.infusion:
-                    dev = self._device(devs[fits[:, j]], m, so.manufacturing_days)
-                    # Book the chair as late as the start allows: fresh material, and earlier
-                    # chairs stay open for episodes that are ready sooner.
-                    a = int(a_days[a_days <= m - so.transit_in][-1])
-                    best = Booking(k, a, so.site, dev, m, day)
-                break
+            found = self._first_start(devs, so, lo)
+            if found is None:
+                continue
+            m, fitting = found
+            earliest = self.net.earliest_infusion(so, m)
+            if best is not None and earliest >= best.infusion:
+                continue
+            day = self.first_bed(e.center, earliest)
+            if day is None:
+                continue
+            if best is None or day < best.infusion:
+                dev = self._device(fitting, m, so.manufacturing_days)
+                # Book the chair as late as the start allows: fresh material, and earlier
+                # chairs stay open for episodes that are ready sooner.
+                a = int(a_days[a_days <= m - so.transit_in][-1])
+                best = Booking(k, a, so.site, dev, m, day)
         return best
 
 
@@ -207,9 +219,11 @@ def plan_cost(net: Network, bookings: list[Booking]) -> int:
     )
 
 
-def _dispatch(
-    net: Network, todo: list[int], keep: Mapping[str, Assignment] | None
-) -> list[Booking]:
+def dispatch(net: Network, todo: list[int], keep: Mapping[str, Assignment] | None) -> list[Booking]:
+    """One pass: started work, then the ``keep`` bookings that still fit, then ``todo`` in order.
+
+    Each episode of ``todo`` takes the option that infuses it soonest (``_State.place``).
+    """
     state = _State(net)
     inst = net.instance
     bookings: list[Booking] = []
@@ -265,7 +279,7 @@ def greedy_bookings(
     """
     if order is None:
         order = sorted(dispatchable(net), key=lambda k: dispatch_key(net.episodes[k]))
-    best = _dispatch(net, order, keep)
+    best = dispatch(net, order, keep)
     best_cost = plan_cost(net, best)
     for _ in range(REPAIR_ROUNDS):
         infusion = {b.episode: b.infusion for b in best}
@@ -275,7 +289,7 @@ def greedy_bookings(
             break
         first = set(behind)
         order = behind + [k for k in order if k not in first]
-        trial = _dispatch(net, order, keep)
+        trial = dispatch(net, order, keep)
         cost = plan_cost(net, trial)
         if cost < best_cost:
             best, best_cost = trial, cost
