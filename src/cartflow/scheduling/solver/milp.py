@@ -24,21 +24,19 @@ the project's reference measurements found far stronger than CP-SAT's bound for 
 from __future__ import annotations
 
 import math
-import os
-import sys
 import time
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import highspy
 import numpy as np
 import numpy.typing as npt
 
 from cartflow.scheduling.solver.greedy import Booking
+from cartflow.scheduling.solver.highs import ColumnBuilder, quiet_highs
 from cartflow.scheduling.solver.model import Assignment
-from cartflow.scheduling.solver.network import BoolArray, IntArray, Network
+from cartflow.scheduling.solver.network import BoolArray, EpisodeOptions, IntArray, Network
 
 
 @dataclass(frozen=True)
@@ -62,53 +60,51 @@ def device_classes(net: Network) -> list[tuple[int, list[int]]]:
     return [(site, devs) for (site, _), devs in sorted(groups.items())]
 
 
-def quiet_highs() -> highspy.Highs:
-    # HiGHS prints its banner on stdout (C level) when the first instance is built, before any
-    # option can be set; the CLI's stdout carries the results, so silence that one write.
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with Path(os.devnull).open("w") as null:
-            os.dup2(null.fileno(), 1)
-            h = highspy.Highs()  # type: ignore[no-untyped-call]
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    h.setOptionValue("output_flag", False)
-    return h
+ANY = 1 << 30
 
 
-class ColumnBuilder:
-    """Columns of a sparse LP built one at a time (CSC), rows created on first use by key."""
+@dataclass(frozen=True)
+class Window:
+    """The days an episode's columns may use (inclusive); the default is every day.
 
-    def __init__(self) -> None:
-        self.cost: list[float] = []
-        self.upper: list[float] = []
-        self.integer: list[bool] = []
-        self.starts: list[int] = [0]
-        self.index: list[int] = []
-        self.value: list[float] = []
-        self.row_ids: dict[tuple[object, ...], int] = {}
-        self.row_lo: list[float] = []
-        self.row_hi: list[float] = []
+    ``around`` frees a neighbourhood of start days (for large-neighbourhood search, lns.py). A
+    model with windows is a restriction of the problem: its plans are feasible, its dual bound
+    is not a bound of the whole problem.
+    """
 
-    def row(self, key: tuple[object, ...], lo: float, hi: float) -> int:
-        r = self.row_ids.get(key)
-        if r is None:
-            r = self.row_ids[key] = len(self.row_lo)
-            self.row_lo.append(lo)
-            self.row_hi.append(hi)
-        return r
+    start_lo: int = -ANY
+    start_hi: int = ANY
+    apheresis_lo: int = -ANY
+    apheresis_hi: int = ANY
+    infusion_lo: int = -ANY
+    infusion_hi: int = ANY
 
-    def col(self, cost: float, entries: list[tuple[int, float]], *, integer: bool = True) -> int:
-        self.cost.append(cost)
-        self.upper.append(1.0)
-        self.integer.append(integer)
-        for r, v in entries:
-            self.index.append(r)
-            self.value.append(v)
-        self.starts.append(len(self.index))
-        return len(self.cost) - 1
+    SLACK = 7
+
+    @classmethod
+    def around(
+        cls, net: Network, e: EpisodeOptions, lo: int, hi: int, now: Booking | None = None
+    ) -> Window:
+        """Starts in [lo, hi]; apheresis from a week before the earliest useful collection to
+        the last one the window allows; infusion up to a week after the earliest infusion of
+        the last start (room for bed capacity and couriers); and the dates of ``now``, the
+        current booking, so that the current plan stays a solution."""
+        if not e.sites:
+            return cls()
+        a_lo = lo - max(so.transit_in for so in e.sites) - cls.SLACK
+        i_hi = max(net.earliest_infusion(so, hi) for so in e.sites) + cls.SLACK
+        if now is not None:
+            a_lo, i_hi = min(a_lo, now.apheresis), max(i_hi, now.infusion)
+        return cls(
+            start_lo=lo,
+            start_hi=hi,
+            apheresis_lo=a_lo,
+            apheresis_hi=hi - min(so.transit_in for so in e.sites),
+            infusion_hi=i_hi,
+        )
+
+
+FREE = Window()
 
 
 def solve_milp(
@@ -119,16 +115,25 @@ def solve_milp(
     start: list[Booking] | None = None,
     previous: Mapping[str, Assignment] | None = None,
     move_penalty: int = 0,
+    windows: Mapping[int, Window] | None = None,
+    held: Sequence[Booking] = (),
 ) -> MilpResult:
     """Solve the time-indexed MILP; ``previous`` + ``move_penalty`` price each changed date.
 
-    ``time_limit`` covers building the model too.
+    ``time_limit`` covers building the model too. ``windows`` (episode -> ``Window``) restricts
+    the listed episodes' days; ``held`` bookings keep their dates and are not modelled (their
+    chair, device-days, QC release and bed are taken off the capacities; devices are named
+    again for all runs, which keeps the sweep exact). Either makes the model a restriction of
+    the problem, whose plans are feasible but whose bound is not a bound of the whole problem.
     """
     entered = time.perf_counter()
     inf = highspy.kHighsInf
     b = ColumnBuilder()
     classes = device_classes(net)
-    cls_cap: list[IntArray] = [net.device_free[devs].sum(axis=0) for _, devs in classes]
+    chairs, beds, qc = net.chairs.copy(), net.beds.copy(), net.qc.copy()
+    free = net.device_free.copy()
+    held_cost = _hold(net, held, chairs, beds, qc, free)
+    cls_cap: list[IntArray] = [free[devs].sum(axis=0) for _, devs in classes]
     # fits[k][m]: class k has a free device on every day of a run starting on m (any length).
     free_run: list[IntArray] = []
     for cap in cls_cap:
@@ -138,11 +143,13 @@ def solve_milp(
         free_run.append(run)
     keys: list[tuple[str, int, int, int]] = []  # (kind, episode, class or site, day)
     inst = net.instance
+    skip = {bk.episode for bk in held}
     for j, e in enumerate(net.episodes):
-        if not e.schedulable:
+        if not e.schedulable or j in skip:
             continue
         prev = previous.get(e.order.id) if previous else None
         pen = float(move_penalty) if prev is not None else 0.0
+        win = windows.get(j, FREE) if windows is not None else FREE
         rz = b.row(("z", j), 1, 1)
         u_entries = [(rz, 1.0)]
         if e.fixed_start is None:
@@ -156,7 +163,9 @@ def solve_milp(
                 u_entries.append((ry, 1.0))
                 for a in e.apheresis_days:
                     a = int(a)
-                    rc = b.row(("chair", e.center, a), -inf, float(net.chairs[e.center, a]))
+                    if not win.apheresis_lo <= a <= win.apheresis_hi:
+                        continue
+                    rc = b.row(("chair", e.center, a), -inf, float(chairs[e.center, a]))
                     moved = prev is not None and inst.day(prev.apheresis_date) != a
                     b.col(pen if moved else 0.0, [(ry, 1.0), (ra, -float(a)), (rc, 1.0)])
                     keys.append(("y", j, -1, a))
@@ -164,14 +173,16 @@ def solve_milp(
                 for k, (site, _) in enumerate(classes):
                     if site != so.site:
                         continue
-                    for m in range(so.start_lo, so.start_hi + 1):
+                    for m in range(
+                        max(so.start_lo, win.start_lo), min(so.start_hi, win.start_hi) + 1
+                    ):
                         r = m + so.manufacturing_days + so.qc_days
-                        if free_run[k][m] < so.manufacturing_days or net.qc[site, r] <= 0:
+                        if free_run[k][m] < so.manufacturing_days or qc[site, r] <= 0:
                             continue
                         ent = [(rx, 1.0), (ri, -float(net.earliest_infusion(so, m)))]
                         if ra is not None:
                             ent.append((ra, float(m - so.transit_in)))
-                        ent.append((b.row(("qc", site, r), -inf, float(net.qc[site, r])), 1.0))
+                        ent.append((b.row(("qc", site, r), -inf, float(qc[site, r])), 1.0))
                         for t in range(m, m + so.manufacturing_days):
                             ent.append((b.row(("dev", k, t), -inf, float(cls_cap[k][t])), 1.0))
                         moved = prev is not None and (
@@ -182,13 +193,10 @@ def solve_milp(
                         keys.append(("x", j, k, m))
         else:
             ri = None
-        for i in range(e.infusion_lo, net.horizon):
-            if net.beds[e.center, i] <= 0:
+        for i in range(max(e.infusion_lo, win.infusion_lo), min(net.horizon, win.infusion_hi + 1)):
+            if beds[e.center, i] <= 0:
                 continue
-            ent = [
-                (rz, 1.0),
-                (b.row(("bed", e.center, i), -inf, float(net.beds[e.center, i])), 1.0),
-            ]
+            ent = [(rz, 1.0), (b.row(("bed", e.center, i), -inf, float(beds[e.center, i])), 1.0)]
             if ri is not None:
                 ent.append((ri, float(i)))
             moved = prev is not None and inst.day(prev.infusion_date) != i
@@ -197,14 +205,18 @@ def solve_milp(
         b.col(float(e.unscheduled_cost), u_entries, integer=False)
         keys.append(("u", j, -1, -1))
 
+    offset = held_cost + sum(e.unscheduled_cost for e in net.episodes if not e.schedulable)
+    if not b.cost:  # everything held or unschedulable: nothing to decide
+        nothing = np.zeros(0, dtype=np.float64)
+        done = _extract(net, keys, classes, nothing, previous, held)
+        return MilpResult(done, offset, offset, "Empty", 0, 0)
     h = quiet_highs()
     lp = highspy.HighsLp()
     lp.num_col_ = len(b.cost)
     lp.num_row_ = len(b.row_lo)
     lp.col_cost_ = np.array(b.cost)
-    # Episodes that cannot fit anywhere have no column; their penalty is a constant, added to
-    # HiGHS's objective and bound afterwards.
-    offset = float(sum(e.unscheduled_cost for e in net.episodes if not e.schedulable))
+    # Held episodes and those that cannot fit anywhere have no column; their cost is a constant
+    # (``offset``), added to HiGHS's objective and bound afterwards.
     lp.col_lower_ = np.zeros(len(b.cost))
     lp.col_upper_ = np.array(b.upper)
     lp.row_lower_ = np.array(b.row_lo)
@@ -238,10 +250,35 @@ def solve_milp(
     if info.primal_solution_status != 2:  # 2: a feasible solution is known
         return MilpResult(None, None, bound, status, lp.num_col_, lp.num_row_)
     values = np.asarray(h.getSolution().col_value)
-    bookings = _extract(net, keys, classes, values, previous)
+    bookings = _extract(net, keys, classes, values, previous, held)
     return MilpResult(
         bookings, info.objective_function_value + offset, bound, status, lp.num_col_, lp.num_row_
     )
+
+
+def _hold(
+    net: Network,
+    held: Sequence[Booking],
+    chairs: IntArray,
+    beds: IntArray,
+    qc: IntArray,
+    free: BoolArray,
+) -> float:
+    """Take the held bookings' chair, device-days, QC release and bed off the capacities (in
+    place); their cost."""
+    cost = 0.0
+    for bk in held:
+        e = net.episodes[bk.episode]
+        beds[e.center, bk.infusion] -= 1
+        cost += float(e.costs[bk.infusion])
+        if e.fixed_start is not None:
+            continue  # its device-days and release are already off Network's tables
+        so = next(s for s in e.sites if s.site == bk.site)
+        free[bk.device, bk.start : bk.start + so.manufacturing_days] = False
+        qc[so.site, bk.start + so.manufacturing_days + so.qc_days] -= 1
+        if e.fixed_apheresis is None:
+            chairs[e.center, bk.apheresis] -= 1
+    return cost
 
 
 def _start_vector(
@@ -271,6 +308,7 @@ def _extract(
     classes: list[tuple[int, list[int]]],
     values: npt.NDArray[np.float64],
     previous: Mapping[str, Assignment] | None,
+    held: Sequence[Booking],
 ) -> list[Booking]:
     chosen: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
     for key, v in zip(keys, values, strict=True):
@@ -283,8 +321,18 @@ def _extract(
             k, m = parts["x"]
             so = next(s for s in e.sites if s.site == classes[k][0])
             runs[k].append((m, so.manufacturing_days, j))
-    device_of = assign_devices(net, classes, runs, previous)
-    bookings = []
+    cls_of = {d: k for k, (_, devs) in enumerate(classes) for d in devs}
+    for bk in held:
+        e = net.episodes[bk.episode]
+        if e.fixed_start is None:
+            so = next(s for s in e.sites if s.site == bk.site)
+            runs[cls_of[bk.device]].append((bk.start, so.manufacturing_days, bk.episode))
+    current = {bk.episode: bk.device for bk in held}
+    device_of = assign_devices(net, classes, runs, previous, current)
+    bookings = [
+        bk if bk.episode not in device_of else replace(bk, device=device_of[bk.episode])
+        for bk in held
+    ]
     for j, parts in chosen.items():
         e = net.episodes[j]
         infusion = parts["z"][1]
@@ -307,8 +355,13 @@ def assign_devices(
     classes: list[tuple[int, list[int]]],
     runs: Mapping[int, list[tuple[int, int, int]]],
     previous: Mapping[str, Assignment] | None,
+    current: Mapping[int, int] | None = None,
 ) -> dict[int, int]:
-    """Name a device for each run, sweeping each class in start order (exact; module docstring)."""
+    """Name a device for each run, sweeping each class in start order (exact; module docstring).
+
+    A run keeps its ``previous`` device (re-planning), else its ``current`` one (episode ->
+    device; a held booking), where that device is free.
+    """
     out: dict[int, int] = {}
     for k, items in runs.items():
         devs = classes[k][1]
@@ -318,6 +371,8 @@ def assign_devices(
             prev = previous.get(net.episodes[j].order.id) if previous else None
             if prev is not None:
                 wish[j] = prev.device
+            elif current is not None and j in current:
+                wish[j] = net.devices[current[j]]
         for m, length, j in sorted(items):
             ok = [n for n in range(len(devs)) if free[n, m : m + length].all()]
             if not ok:
