@@ -46,7 +46,13 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
 
 from benchmarks.api_load_seed import BAGS_PER_EPISODE, PASSWORD, Seed, seed
-from benchmarks.api_load_server import database_cpu, free_port, server_cpu, start_server
+from benchmarks.api_load_server import (
+    cpu_since,
+    database_cpu,
+    free_port,
+    server_cpu,
+    start_server,
+)
 from cartflow.audit.service import verify_audit_trail
 from cartflow.db.engine import make_engine
 from cartflow.db.migrate import upgrade
@@ -162,7 +168,7 @@ async def run_phase(
         await asyncio.gather(*(one_client(i) for i in range(len(tokens))))
         phase.seconds = time.perf_counter() - started
     phase.cpu_seconds = server_cpu(server_pid) - cpu_before
-    phase.db_cpu_seconds = database_cpu(database) - db_before
+    phase.db_cpu_seconds = cpu_since(db_before, database_cpu(database))
     phase.client_cpu_seconds = time.process_time() - client_before
     return phase
 
@@ -321,7 +327,7 @@ def main() -> None:
     admin_url = make_url(args.pg)
     if admin_url.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("--pg must be a loopback PostgreSQL server")
-    console = Console(width=130)
+    console = Console(width=140)
     name = f"cartflow_load_{os.getpid()}"
     url = admin_url.set(database=name).render_as_string(hide_password=False)
     admin = make_engine(args.pg, isolation_level="AUTOCOMMIT")

@@ -94,18 +94,24 @@ def server_cpu(pid: int) -> float:
     return total
 
 
-def database_cpu(name: str) -> float:
-    """CPU seconds used so far by the PostgreSQL backends serving database `name` (their process
-    titles name it; a backend that ended is no longer counted, so this is a floor)."""
-    total = 0.0
+def database_cpu(name: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend serving database `name` (their process
+    titles name it), by process id."""
+    found = {}
     for proc in Path("/proc").iterdir():
         try:
             title = (proc / "cmdline").read_bytes()
             if title.startswith(b"postgres: ") and f" {name} ".encode() in title:
-                total += _cpu_of(proc)
-        except OSError:
+                found[int(proc.name)] = _cpu_of(proc)
+        except (OSError, ValueError):
             continue
-    return total
+    return found
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two `database_cpu` readings; a backend that ended in between is not
+    counted, so this is a floor."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 if __name__ == "__main__":
