@@ -73,7 +73,7 @@ def relax(net: Network, *, time_limit: float, window: int = WINDOW) -> Relaxatio
     (reduced cost = cost - dual of the episode's row - dual of its run's link row), adds the
     negative ones and re-solves from the previous basis. Every round gives a valid bound,
     restricted value + sum over episodes of min(0, least reduced cost) (Lasdon, Optimization
-    Theory for Large Systems, 1970, section 3.6: each episode's columns sum to at most one);
+    Theory for Large Systems, 1970; each episode's columns sum to at most one);
     when no column prices out, that is the full LP's optimum. The best bound is returned, with
     the last round's solution for the alpha-points.
     """
