@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
 from cartflow.models.manufacturing import BatchState, StepKind
 from cartflow.models.manufacturing_qc import DispositionDecision, DispositionStatus
@@ -80,15 +80,19 @@ class SubmitForQc(BaseModel):
     reason: str = Field(default="", max_length=2000)
 
 
+# A categorical QC outcome is a short word or phrase ("no growth", "not detected").
+QcValue = float | Annotated[str, StringConstraints(max_length=200)]
+
+
 class QcResultIn(BaseModel):
     test: str = Field(min_length=1, max_length=64, examples=["viability_percent"])
-    value: float | str = Field(examples=[92.5, "no growth"])
+    value: QcValue = Field(examples=[92.5, "no growth"])
     method: str = Field(default="", max_length=200)
     comment: str = Field(default="", max_length=2000)
 
 
 class RetestIn(BaseModel):
-    value: float | str
+    value: QcValue
     reason: str = Field(min_length=1, max_length=2000, description="why the test is repeated")
     method: str = Field(default="", max_length=200)
     comment: str = Field(default="", max_length=2000)
