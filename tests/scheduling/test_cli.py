@@ -87,3 +87,14 @@ def test_replan_prints_what_moved(tmp_path: Path) -> None:
     assert f"failed: {victim['order']}" in result.output
     checked = runner.invoke(app, ["schedule", "validate", str(new_inst), str(new_plan)])
     assert checked.exit_code == 0, checked.output
+
+
+def test_fcfs_plans_validate_through_the_cli(tmp_path: Path) -> None:
+    inst = _generate(tmp_path)
+    plan = tmp_path / "fcfs.json"
+    solved = runner.invoke(
+        app, ["schedule", "solve", str(inst), "--method", "fcfs", "-o", str(plan)]
+    )
+    assert solved.exit_code == 0, solved.output
+    assert json.loads(plan.read_text())["method"] == "fcfs"
+    assert runner.invoke(app, ["schedule", "validate", str(inst), str(plan)]).exit_code == 0

@@ -75,7 +75,9 @@ def _method(name: str) -> Method:
         return "exact"
     if name == "cpsat":
         return "cpsat"
-    fail(f"--method must be greedy, exact or cpsat, not {name!r}")
+    if name == "fcfs":
+        return "fcfs"
+    fail(f"--method must be greedy, fcfs, exact or cpsat, not {name!r}")
 
 
 def _summary(plan: Plan, total: int) -> None:
