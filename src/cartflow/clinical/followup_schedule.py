@@ -8,8 +8,8 @@ year 1: years 2-6, then 8, 10, 12 and 14 (clinical.md 3.1, reporting tracks [V])
 Windows: the CIBMTR F4100 contact-date ranges (Forms Instruction Manual, "Contact Dates" [V]):
 day 100 +/- 15 (days 85-115), 6 months = day 180 +/- 30 (days 150-210), 1 year = days 365-425
 (stated in days by the manual, update of 19 Dec 2023; clinical.md 3.1 [V]), then +/- 30 days
-around each later anniversary. These are the same windows as `cartflow.registry.followup_windows`
-(registry reporting); this module adds the early clinical visits and a per-visit worklist status.
+around each later anniversary, taken from `cartflow.registry.followup_windows` (one rule for the
+clinic and the registry); this module adds the early clinical visits and a per-visit worklist status.
 The day 7, 14 and 28 windows (+/- 1, 2, 3 days) are local defaults, not from a source.
 
 Invariants: visits are listed in date order; a visit whose window opens after the follow-up
@@ -26,15 +26,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from cartflow.registry.followup_windows import FollowUpTrack, follow_up_schedule
+
 EARLY_VISITS: tuple[tuple[int, int], ...] = ((7, 1), (14, 2), (28, 3))  # (day, +/- days) local
-DAY_100_WINDOW = 15
-MONTH_6_DAY = 180
-MONTH_6_WINDOW = 30
-YEAR_ONE_DAY = 365
-YEAR_ONE_WINDOW = (0, 60)  # (days before, days after) day 365: the manual's days 365-425
-YEARLY_WINDOW_DAYS = 30
-LAST_YEAR_GENE_MODIFIED = 15
-STANDARD_TRACK_YEARS = (2, 3, 4, 5, 6, 8, 10, 12, 14)
 
 
 class VisitStatus(StrEnum):
@@ -86,6 +80,14 @@ def _visit(
     )
 
 
+def _key(label: str) -> str:
+    """ "day 100" -> day_100, "6 months" -> month_6, "3 years" -> year_3."""
+    if label == "6 months":
+        return "month_6"
+    number = label.split()[0] if label.split()[0].isdigit() else label.split()[1]
+    return f"day_{number}" if label.startswith("day") else f"year_{number}"
+
+
 def followup_schedule(
     infusion_date: dt.date, *, gene_modified: bool = True
 ) -> list[ScheduledVisit]:
@@ -101,46 +103,18 @@ def followup_schedule(
         )
         for day, w in EARLY_VISITS
     ]
-    visits.append(
-        _visit(
-            "day_100",
-            "Day 100",
-            infusion_date + dt.timedelta(days=100),
-            DAY_100_WINDOW,
-            DAY_100_WINDOW,
-            registry=True,
-        )
-    )
-    visits.append(
-        _visit(
-            "month_6",
-            "Month 6",
-            infusion_date + dt.timedelta(days=MONTH_6_DAY),
-            MONTH_6_WINDOW,
-            MONTH_6_WINDOW,
-            registry=True,
-        )
-    )
-    visits.append(
-        _visit(
-            "year_1",
-            "Year 1",
-            infusion_date + dt.timedelta(days=YEAR_ONE_DAY),
-            *YEAR_ONE_WINDOW,
-            registry=True,
-        )
-    )
-    years = range(2, LAST_YEAR_GENE_MODIFIED + 1) if gene_modified else STANDARD_TRACK_YEARS
+    # The registry's CIBMTR windows are the single source of the reporting visits.
+    track = FollowUpTrack.FIFTEEN_YEAR if gene_modified else FollowUpTrack.STANDARD
     visits.extend(
-        _visit(
-            f"year_{y}",
-            f"Year {y}",
-            anniversary(infusion_date, y),
-            YEARLY_WINDOW_DAYS,
-            YEARLY_WINDOW_DAYS,
-            registry=True,
+        ScheduledVisit(
+            key=_key(window.label),
+            label=_key(window.label).replace("_", " ").capitalize(),
+            target=window.target,
+            window_start=window.opens,
+            window_end=window.closes,
+            registry_report=True,
         )
-        for y in years
+        for window in follow_up_schedule(infusion_date, track=track)
     )
     return visits
 
