@@ -9,7 +9,8 @@ Windows: the CIBMTR F4100 contact-date ranges (Forms Instruction Manual, "Contac
 day 100 +/- 15 (days 85-115), 6 months = day 180 +/- 30 (days 150-210), 1 year = days 365-425
 (stated in days by the manual, update of 19 Dec 2023; clinical.md 3.1 [V]), then +/- 30 days
 around each later anniversary, taken from `cartflow.registry.followup_windows` (one rule for the
-clinic and the registry); this module adds the early clinical visits and a per-visit worklist status.
+clinic and the registry); this module adds the early clinical visits and a per-visit worklist
+status.
 The day 7, 14 and 28 windows (+/- 1, 2, 3 days) are local defaults, not from a source.
 
 Invariants: visits are listed in date order; a visit whose window opens after the follow-up
