@@ -16,7 +16,7 @@ from cartflow.auth.actor import Actor
 from cartflow.db.engine import make_engine
 from cartflow.db.session import make_sessionmaker, session_scope
 from cartflow.errors import CartflowError
-from cartflow.models import EpisodeState, Role, User
+from cartflow.models import Episode, EpisodeState, Role, User
 from cartflow.models.scheduling import ChairDay, DeviceDay, SlotBooking
 from cartflow.scheduling.schemas import BookingRequest
 from cartflow.scheduling.service import book_slot
@@ -203,9 +203,9 @@ def test_parallel_bookings_of_the_last_slot_one_wins(
             select(func.count(SlotBooking.id)).where(SlotBooking.episode_id.in_(episodes))
         ).scalar_one()
         moved = session.execute(
-            select(func.count())
-            .select_from(SlotBooking)
-            .where(SlotBooking.episode_id.in_(episodes))
+            select(func.count(Episode.id)).where(
+                Episode.id.in_(episodes), Episode.state == EpisodeState.SLOT_BOOKED
+            )
         ).scalar_one()
     check.dispose()
     assert booked == moved == 1
