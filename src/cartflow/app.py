@@ -23,6 +23,9 @@ from cartflow.db.engine import make_engine
 from cartflow.db.session import make_sessionmaker
 from cartflow.episodes.endpoints import router as episodes_router
 from cartflow.errors import CartflowError
+from cartflow.i18n import _, gettext
+from cartflow.i18n.middleware import LocaleMiddleware
+from cartflow.i18n.validation import validation_message
 from cartflow.logistics.endpoints import router as logistics_router
 from cartflow.manufacturing.endpoints import router as manufacturing_router
 from cartflow.network.endpoints import router as network_router
@@ -43,12 +46,12 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
     field = _field_of(first)
-    details = [{"field": _field_of(e), "message": str(e.get("msg", ""))} for e in errors]
+    details = [{"field": _field_of(e), "message": validation_message(e)} for e in errors]
     return JSONResponse(
         status_code=422,
         content={
             "code": "INVALID-REQUEST",
-            "message": f"{field}: {first.get('msg', 'invalid')}",
+            "message": f"{field}: {validation_message(first)}",
             "field": field,
             "errors": details,
         },
@@ -66,7 +69,9 @@ async def _stale(_request: Request, _exc: Exception) -> JSONResponse:
         status_code=409,
         content={
             "code": "CONCURRENT-CHANGE",
-            "message": "someone else changed this record at the same moment; reload and retry",
+            "message": gettext(
+                "someone else changed this record at the same moment; reload and retry"
+            ),
         },
     )
 
@@ -78,7 +83,9 @@ async def _integrity(_request: Request, _exc: Exception) -> JSONResponse:
         status_code=409,
         content={
             "code": "CONSTRAINT-VIOLATION",
-            "message": "the change conflicts with an existing record (a concurrent change?)",
+            "message": gettext(
+                "the change conflicts with an existing record (a concurrent change?)"
+            ),
         },
     )
 
@@ -90,8 +97,10 @@ async def _data_error(_request: Request, _exc: Exception) -> JSONResponse:
         status_code=422,
         content={
             "code": "INVALID-VALUE",
-            "message": "a value in the request cannot be stored or compared "
-            "(a NUL character, or a number out of range)",
+            "message": gettext(
+                "a value in the request cannot be stored or compared "
+                "(a NUL character, or a number out of range)"
+            ),
         },
     )
 
@@ -142,11 +151,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 status_code=413,
                 content={
                     "code": "BODY-TOO-LARGE",
-                    "message": f"request body over {settings.max_request_bytes} bytes",
+                    "message": str(
+                        _(
+                            "request body over {limit} bytes",
+                            limit=settings.max_request_bytes,
+                        )
+                    ),
                 },
             )
         return await call_next(request)
 
+    # Outermost, so that every response (errors from the other middleware too) is in the
+    # reader's language.
+    app.add_middleware(LocaleMiddleware, default_locale=settings.default_locale)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(CartflowError, _cartflow_error)
     app.add_exception_handler(StaleDataError, _stale)

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     max_failed_logins: int = Field(default=5, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     max_request_bytes: int = 1_000_000
+    # The language when neither the user's profile nor the browser names ru or en.
+    default_locale: Literal["ru", "en"] = "en"
+    # Times are stored in UTC; a page not about one center or site shows them in this zone.
+    display_timezone: str = "Europe/Moscow"
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

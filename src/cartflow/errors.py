@@ -2,9 +2,15 @@
 
 Every refusal the product makes is one of these; the API turns them into JSON with their status, the
 CLI into one line and exit code 2. A refusal is never swallowed into "unknown error".
+
+The message is a lazy `cartflow.i18n.Message`: it is rendered in the reader's language when it
+is shown (the API's Accept-Language, the page user's profile, the CLI's locale); the code never
+changes.
 """
 
 from __future__ import annotations
+
+from cartflow.i18n import Message
 
 
 class CartflowError(Exception):
@@ -13,12 +19,22 @@ class CartflowError(Exception):
     status_code: int = 400
     code: str = "CARTFLOW-ERROR"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+    def __init__(
+        self, message: str | Message, *, code: str | None = None, field: str | None = None
+    ) -> None:
         super().__init__(message)
-        self.message = message
+        self._message = message
         if code is not None:
             self.code = code
         self.field = field
+
+    @property
+    def message(self) -> str:
+        """The message in the current language."""
+        return str(self._message)
+
+    def __str__(self) -> str:
+        return str(self._message)
 
     def to_dict(self) -> dict[str, str]:
         body = {"code": self.code, "message": self.message}

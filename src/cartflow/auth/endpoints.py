@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from cartflow.auth import admin, service
 from cartflow.auth.dependencies import CurrentActor, CurrentUser, request_token
 from cartflow.auth.schemas import (
+    LocaleChange,
     LoginRequest,
     LoginResponse,
     PasswordChange,
@@ -75,6 +76,14 @@ def change_password(
         new_password=body.password,
         current_token=request_token(request),
     )
+
+
+@router.put("/auth/me/locale", response_model=UserOut)
+def set_locale(body: LocaleChange, session: DbSession, actor: CurrentActor) -> User:
+    """The user's language for pages (ru, en, or empty to follow the browser). The API itself
+    answers in the language of each request's Accept-Language header."""
+    service.set_preferred_locale(session, actor=actor, locale=body.locale)
+    return actor.user
 
 
 @router.get("/users", response_model=list[UserOut])

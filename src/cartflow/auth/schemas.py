@@ -60,7 +60,9 @@ class UserCreate(BaseModel):
         max_length=MAX_PASSWORD_LENGTH,
         description="at least 10 characters, not the username, not a common password",
     )
-    locale: str = Field(default="ru", pattern=r"^(ru|en)$")
+    locale: str = Field(
+        default="", pattern=r"^(ru|en)?$", description="ru, en, or empty to follow the browser"
+    )
     roles: list[RoleGrantIn] = Field(min_length=1)
 
 
@@ -75,3 +77,7 @@ class PasswordChange(BaseModel):
 
 class UserAdminAction(BaseModel):
     reason: str = Field(min_length=1, max_length=1000, description="why (kept in the audit trail)")
+
+
+class LocaleChange(BaseModel):
+    locale: str = Field(pattern=r"^(ru|en)?$", description="ru, en, or empty to follow the browser")

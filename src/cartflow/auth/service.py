@@ -26,6 +26,7 @@ from cartflow.auth.passwords import check_password_policy, hash_password, verify
 from cartflow.config import Settings, get_settings
 from cartflow.db.base import utcnow
 from cartflow.errors import Conflict, InvalidInput
+from cartflow.i18n import LOCALES, _
 from cartflow.models import (
     AuthSession,
     ManufacturingSite,
@@ -85,7 +86,7 @@ def create_user(
     password: str,
     grants: list[RoleGrant],
     email: str = "",
-    locale: str = "ru",
+    locale: str = "",
 ) -> User:
     check_password_policy(password, username=username)
     if not grants:
@@ -272,6 +273,29 @@ def change_password(
         record_id=user.id,
         action="change_password",
         after={"sessions_ended": ended},
+        reason="changed by the user",
+    )
+
+
+def set_preferred_locale(session: Session, *, actor: Actor, locale: str) -> None:
+    """The user's language in their profile: ``ru``, ``en``, or ``""`` to follow the browser."""
+    if locale not in ("", *LOCALES):
+        raise InvalidInput(
+            _("language must be one of ru, en, or empty to follow the browser"), field="locale"
+        )
+    user = actor.user
+    if user.locale == locale:
+        return
+    before = {"locale": user.locale}
+    user.locale = locale
+    record_event(
+        session,
+        actor=actor.as_audit_actor(),
+        record_type="user",
+        record_id=user.id,
+        action="set_locale",
+        before=before,
+        after={"locale": locale},
         reason="changed by the user",
     )
 

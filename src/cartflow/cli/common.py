@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
+from cartflow.i18n import Message
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -15,9 +17,9 @@ if TYPE_CHECKING:
 EXIT_BAD_INPUT = 2
 
 
-def fail(message: str, *, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    """Print one line to stderr and exit (2 by default: the input was not acceptable)."""
-    sys.stderr.write(message.rstrip().replace("\n", " ") + "\n")
+def fail(message: str | Message, *, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print one line to stderr, in the user's language, and exit (2: the input was refused)."""
+    sys.stderr.write(str(message).rstrip().replace("\n", " ") + "\n")
     raise typer.Exit(code)
 
 

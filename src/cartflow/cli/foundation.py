@@ -77,7 +77,7 @@ def user_add(
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="read the password from standard input"
     ),
-    locale: str = typer.Option("ru", help="ru or en"),
+    locale: str = typer.Option("", help="ru or en; empty follows the browser"),
 ) -> None:
     """Create a user (the password is asked for, or read from stdin)."""
     grants = [_parse_grant(r) for r in role]

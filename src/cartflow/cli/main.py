@@ -17,12 +17,24 @@ from cartflow.cli import (
     schedule,
     simulate,
 )
+from cartflow.i18n import locale_from_environment, set_locale
 
 app = typer.Typer(
     no_args_is_help=True,
     help="cartflow: vein-to-vein orchestration for a CAR-T cell therapy network.",
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _language() -> None:
+    """cartflow: vein-to-vein orchestration for a CAR-T cell therapy network.
+
+    Messages are in Russian or English: CARTFLOW_LANG=ru|en, else the POSIX locale (LANG).
+    """
+    set_locale(locale_from_environment())
+
+
 app.add_typer(foundation.db_app, name="db", help="Database migrations.")
 app.add_typer(foundation.user_app, name="user", help="User accounts.")
 app.add_typer(foundation.audit_app, name="audit", help="The hash-chained audit trail.")

@@ -39,7 +39,8 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     full_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
-    locale: Mapped[str] = mapped_column(String(8), default="ru")
+    # "ru" or "en"; empty follows the browser's Accept-Language.
+    locale: Mapped[str] = mapped_column(String(8), default="")
     is_active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]

@@ -15,48 +15,72 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from cartflow.auth.actor import Actor
+from cartflow.config import get_settings
+from cartflow.i18n import LOCALES, Message, _, current_locale, format_date, format_datetime
+from cartflow.i18n import gettext as _gettext
+from cartflow.i18n import ngettext as _ngettext
 from cartflow.models import EpisodeState, Role
 from cartflow.web.csrf import csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.add_extension("jinja2.ext.i18n")
+# {% trans %} blocks collapse their whitespace, as the extractor does (cartflow.i18n.extract).
+templates.env.policies["ext.i18n.trimmed"] = True
+
+
+def _template_gettext(message: str, **params: Any) -> str:
+    # Templates use %-style names (Jinja2's newstyle gettext formats after translating).
+    return _gettext(message) if not params else _gettext(message) % params
+
+
+def _template_ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+    params.setdefault("num", n)
+    return _ngettext(singular, plural, n).replace("{n}", str(n)) % params
+
+
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    _template_gettext, _template_ngettext, newstyle=True
+)
 
 
 @dataclass(frozen=True)
 class NavItem:
     href: str
-    label: str
+    label: Message
 
 
 # The home worklist of each role. A role whose domain service has not landed has no page yet.
 ROLE_HOME: dict[Role, NavItem] = {
-    Role.COORDINATOR: NavItem("/coordinator", "Patients"),
-    Role.APHERESIS_NURSE: NavItem("/nurse", "Collections"),
-    Role.PLANNER: NavItem("/planner", "Manufacturing plan"),
-    Role.QC_ANALYST: NavItem("/qc", "QC results"),
-    Role.QUALIFIED_PERSON: NavItem("/qp", "Disposition"),
-    Role.CLINICIAN: NavItem("/clinician", "Ward"),
-    Role.COURIER: NavItem("/courier", "Pick-ups"),
-    Role.REGISTRY_ANALYST: NavItem("/registry", "Registry"),
-    Role.ADMIN: NavItem("/admin", "Administration"),
+    Role.COORDINATOR: NavItem("/coordinator", _("Patients")),
+    Role.APHERESIS_NURSE: NavItem("/nurse", _("Collections")),
+    Role.PLANNER: NavItem("/planner", _("Manufacturing plan")),
+    Role.QC_ANALYST: NavItem("/qc", _("QC results")),
+    Role.QUALIFIED_PERSON: NavItem("/qp", _("Disposition")),
+    Role.CLINICIAN: NavItem("/clinician", _("Ward")),
+    Role.COURIER: NavItem("/courier", _("Pick-ups")),
+    Role.REGISTRY_ANALYST: NavItem("/registry", _("Registry")),
+    Role.ADMIN: NavItem("/admin", _("Administration")),
 }
 
-STATE_LABELS: dict[EpisodeState, str] = {
-    EpisodeState.REFERRED: "Referred",
-    EpisodeState.ELIGIBLE: "Eligible",
-    EpisodeState.SLOT_BOOKED: "Slot booked",
-    EpisodeState.APHERESIS_COLLECTED: "Cells collected",
-    EpisodeState.IN_MANUFACTURING: "In manufacturing",
-    EpisodeState.QC: "In QC",
-    EpisodeState.RELEASED: "Released",
-    EpisodeState.SHIPPED: "Shipped",
-    EpisodeState.RECEIVED: "Received at center",
-    EpisodeState.LYMPHODEPLETION: "Lymphodepletion",
-    EpisodeState.INFUSED: "Infused",
-    EpisodeState.FOLLOW_UP: "Follow-up",
-    EpisodeState.CLOSED: "Closed",
-    EpisodeState.WITHDRAWN: "Withdrawn",
+STATE_LABELS: dict[EpisodeState, Message] = {
+    EpisodeState.REFERRED: _("Referred"),
+    EpisodeState.ELIGIBLE: _("Eligible"),
+    EpisodeState.SLOT_BOOKED: _("Slot booked"),
+    EpisodeState.APHERESIS_COLLECTED: _("Cells collected"),
+    EpisodeState.IN_MANUFACTURING: _("In manufacturing"),
+    EpisodeState.QC: _("In QC"),
+    EpisodeState.RELEASED: _("Released"),
+    EpisodeState.SHIPPED: _("Shipped"),
+    EpisodeState.RECEIVED: _("Received at center"),
+    EpisodeState.LYMPHODEPLETION: _("Lymphodepletion"),
+    EpisodeState.INFUSED: _("Infused"),
+    EpisodeState.FOLLOW_UP: _("Follow-up"),
+    EpisodeState.CLOSED: _("Closed"),
+    EpisodeState.WITHDRAWN: _("Withdrawn"),
 }
 
 
@@ -67,24 +91,47 @@ def nav_for(actor: Actor | None) -> list[NavItem]:
     return [item for role, item in ROLE_HOME.items() if role in held]
 
 
-def _when(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+@pass_context
+def _when(context: Context, value: dt.datetime | None, zone: str | None = None) -> str:
+    """A stored UTC moment in local time with its zone named: the zone given, else the page's
+    `zone` (the center's or site's the page is about), else the network's display zone."""
+    return format_datetime(value, zone or context.get("zone") or get_settings().display_timezone)
+
+
+@pass_context
+def _day(context: Context, value: dt.date | dt.datetime | None, zone: str | None = None) -> str:
+    return format_date(value, zone or context.get("zone") or get_settings().display_timezone)
 
 
 def _state_label(value: EpisodeState | str) -> str:
     try:
-        return STATE_LABELS[EpisodeState(value)]
+        return str(STATE_LABELS[EpisodeState(value)])
     except ValueError:
         return str(value)
 
 
+ROLE_LABELS: dict[Role, Message] = {
+    Role.COORDINATOR: _("coordinator"),
+    Role.APHERESIS_NURSE: _("apheresis nurse"),
+    Role.PLANNER: _("manufacturing planner"),
+    Role.QC_ANALYST: _("QC analyst"),
+    Role.QUALIFIED_PERSON: _("qualified person"),
+    Role.CLINICIAN: _("clinician"),
+    Role.COURIER: _("courier"),
+    Role.REGISTRY_ANALYST: _("registry analyst"),
+    Role.ADMIN: _("administrator"),
+}
+
+
 def _role_label(value: Role | str) -> str:
-    return str(value).replace("_", " ")
+    try:
+        return str(ROLE_LABELS[Role(value)])
+    except ValueError:
+        return str(value).replace("_", " ")
 
 
 templates.env.filters["when"] = _when
+templates.env.filters["day"] = _day
 templates.env.filters["state_label"] = _state_label
 templates.env.filters["role_label"] = _role_label
 
@@ -103,6 +150,8 @@ def render(
         "nav": nav_for(actor),
         "csrf_token": csrf_token(request) or "",
         "path": request.url.path,
+        "locale": current_locale(),
+        "locales": LOCALES,
     }
     full.update(context or {})
     return templates.TemplateResponse(request, template, full, status_code=status_code)

@@ -16,8 +16,10 @@ from cartflow.auth import service as auth_service
 from cartflow.auth.dependencies import SESSION_COOKIE
 from cartflow.config import Settings
 from cartflow.db.session import DbSession
+from cartflow.i18n import LOCALES, _
+from cartflow.i18n.middleware import LOCALE_COOKIE
 from cartflow.web.csrf import LOGIN_NONCE_COOKIE, login_nonce_csrf, new_login_nonce
-from cartflow.web.pageauth import page_router
+from cartflow.web.pageauth import PageActor, page_router
 from cartflow.web.templating import render
 
 router = page_router()
@@ -75,7 +77,7 @@ def login_submit(
         lifetime=dt.timedelta(hours=settings.session_max_hours),
     )
     if outcome.token is None:
-        message = outcome.refusal.message if outcome.refusal else "log-in refused"
+        message = outcome.refusal.message if outcome.refusal else str(_("log-in refused"))
         return _login_form(request, error=message, next_path=_safe_next(next_path), status_code=401)
     response = RedirectResponse(_safe_next(next_path), status_code=303)
     response.set_cookie(
@@ -86,6 +88,52 @@ def login_submit(
         secure=settings.environment == "production",
     )
     response.delete_cookie(LOGIN_NONCE_COOKIE)
+    _remember_locale(response, outcome.user.locale if outcome.user else "", settings)
+    return response
+
+
+_YEAR_SECONDS = 365 * 24 * 3600
+
+
+def _remember_locale(response: Response, locale: str, settings: Settings) -> None:
+    """The language cookie the pages read: the profile's choice, or none to follow the browser."""
+    if locale in LOCALES:
+        response.set_cookie(
+            LOCALE_COOKIE,
+            locale,
+            max_age=_YEAR_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=settings.environment == "production",
+        )
+    else:
+        response.delete_cookie(LOCALE_COOKIE)
+
+
+@router.get("/language")
+def choose_language(
+    request: Request,
+    locale: Annotated[str, Query(pattern=r"^(ru|en)?$")] = "",
+    next_path: Annotated[str | None, Query(alias="next", max_length=500)] = None,
+) -> Response:
+    """Before log-in: the language of this browser only (a cookie; nothing is stored)."""
+    response = RedirectResponse(_safe_next(next_path), status_code=303)
+    _remember_locale(response, locale, request.app.state.settings)
+    return response
+
+
+@router.post("/profile/language")
+def save_language(
+    request: Request,
+    session: DbSession,
+    actor: PageActor,
+    locale: Annotated[str, Form(pattern=r"^(ru|en)?$")] = "",
+    next_path: Annotated[str, Form(alias="next", max_length=500)] = "/",
+) -> Response:
+    """Logged in: the language is saved in the user's profile and follows them to any browser."""
+    auth_service.set_preferred_locale(session, actor=actor, locale=locale)
+    response = RedirectResponse(_safe_next(next_path), status_code=303)
+    _remember_locale(response, locale, request.app.state.settings)
     return response
 
 
