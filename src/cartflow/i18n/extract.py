@@ -142,7 +142,7 @@ def extract(paths: Iterable[Path] | None = None) -> list[Found]:
 
 # -- bare visible text in templates ---------------------------------------------------------------
 
-_VISIBLE_ATTRIBUTES = {"placeholder", "title", "aria-label", "alt", "label"}
+_VISIBLE_ATTRIBUTES = {"placeholder", "title", "aria-label", "alt", "label", "data-label"}
 _SENTINEL = "\x00"
 
 
