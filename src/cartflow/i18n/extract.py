@@ -284,7 +284,10 @@ def bare(paths: Iterable[Path] | None = None) -> list[tuple[Path, int, str]]:
     out: list[tuple[Path, int, str]] = []
     for path in source_files(paths):
         if path.suffix == ".html":
-            out.extend((path, line, text) for line, text in bare_template_text(path))
+            out.extend(
+                (path, line, text.replace(_SENTINEL, "{…}"))
+                for line, text in bare_template_text(path)
+            )
         elif path.suffix == ".py" and "i18n" not in path.parts:
             out.extend((path, line, text) for line, text in bare_python_literals(path, calls))
     return out
