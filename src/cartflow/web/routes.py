@@ -21,6 +21,7 @@ from cartflow.web.pages import (
     nurse,
     planner,
     registry,
+    replan,
     simulation,
 )
 
@@ -37,6 +38,7 @@ PAGES = (
     disposition,
     registry,
     simulation,
+    replan,
     admin,
     admin_users,
     booking,
