@@ -85,7 +85,7 @@ def test_the_published_limits_are_inclusive() -> None:
         parse_temperature_csv(csv_of(4, 8.1, 9.5, 4)), FRESH, start=None, end=None
     )
     assert [f.rule for f in warm] == ["TEMP-HIGH"]
-    assert "2 reading(s) above 8 °C, the highest 9.5 °C" in warm[0].message
+    assert "2 readings above 8 °C, the highest 9.5 °C" in warm[0].message
     assert "(line 4)" in warm[0].message
     cold = temperature_findings(parse_temperature_csv(csv_of(1.9)), FRESH, start=None, end=None)
     assert [f.rule for f in cold] == ["TEMP-LOW"]

@@ -21,6 +21,7 @@ import typer
 
 from cartflow.cli.common import fail
 from cartflow.errors import CartflowError
+from cartflow.i18n import _, current_locale, gettext
 from cartflow.identity.isbt128 import (
     ChainOfIdentityId,
     Din,
@@ -57,8 +58,21 @@ def verify(value: Words) -> None:
         fail(error.message)
     if identifier.check_character != keyed:
         # The right character is not printed: the point is to make people re-read the label.
-        fail(f"check character {keyed} does not match {identifier.eye_readable}", code=1)
-    typer.echo(f"{identifier.eye_readable} {keyed}: check character is right")
+        fail(
+            _(
+                "check character {keyed} does not match {identifier}",
+                keyed=keyed,
+                identifier=identifier.eye_readable,
+            ),
+            code=1,
+        )
+    typer.echo(
+        gettext(
+            "{identifier} {keyed}: check character is right",
+            identifier=identifier.eye_readable,
+            keyed=keyed,
+        )
+    )
 
 
 @app.command("parse-scan")
@@ -93,9 +107,13 @@ def sample_label(
     kind: Annotated[str, typer.Option(help="collection-bag, product-bag, cassette or shipper")] = (
         "product-bag"
     ),
+    lang: Annotated[
+        str | None, typer.Option(help="caption language, ru or en (default: CARTFLOW_LANG)")
+    ] = None,
 ) -> None:
     """Write a label for a synthetic demo episode (example FINs, fictitious patient)."""
     # Imported here: reportlab and the fonts would slow every other identity command.
+    from cartflow.i18n import LOCALES
     from cartflow.identity.labels import LabelKind
     from cartflow.identity.labels_pdf import render_label_pdf
     from cartflow.identity.labels_zpl import render_label_zpl
@@ -103,8 +121,16 @@ def sample_label(
     try:
         label_kind = LabelKind(kind)
     except ValueError:
-        fail(f"unknown label kind {kind!r}; use one of {', '.join(k.value for k in LabelKind)}")
-    content = demo_label_content(label_kind)
+        fail(
+            _(
+                "unknown label kind {kind!r}; use one of {kinds}",
+                kind=kind,
+                kinds=", ".join(k.value for k in LabelKind),
+            )
+        )
+    if lang is not None and lang not in LOCALES:
+        fail(_("--lang: {lang!r} is not one of {locales}", lang=lang, locales=", ".join(LOCALES)))
+    content = demo_label_content(label_kind, locale=lang or current_locale())
     if out.suffix.lower() == ".zpl":
         out.write_text(render_label_zpl(content), encoding="utf-8")
     else:
@@ -112,14 +138,17 @@ def sample_label(
     typer.echo(str(out))
 
 
-def demo_label_content(kind: LabelKind) -> LabelContent:
+def demo_label_content(kind: LabelKind, *, locale: str = "en") -> LabelContent:
     """A synthetic label: ST-001's example FIN A9999, a fictitious patient, the demo's product code.
 
     A real site prints with its own ICCBBA-licensed FIN and its product's licensed code.
     """
-    from cartflow.identity.labels import LabelContent, LabelKind
+    from cartflow.identity.labels import LabelContent, LabelKind, label_captions
 
     product = kind is not LabelKind.COLLECTION_BAG
+    storage = (_("≤ −150 °C (LN2 vapour phase)") if product else _("2-8 °C, do not freeze")).render(
+        locale
+    )
     return LabelContent(
         kind=kind,
         coi=ChainOfIdentityId("A9999", "25", "000001"),
@@ -130,6 +159,7 @@ def demo_label_content(kind: LabelKind) -> LabelContent:
         date_of_birth=date(1968, 4, 12),
         expires_at=datetime(2025, 9, 30, 20, 59, tzinfo=UTC) if product else None,
         label_timezone=ZoneInfo("Europe/Moscow"),
-        storage_temperature="≤ −150 °C (LN2 vapour phase)" if product else "2-8 °C, do not freeze",
+        storage_temperature=storage,
         facility="A9999 NMRC of Hematology, Moscow (example FIN)",
+        captions=label_captions(locale),
     )

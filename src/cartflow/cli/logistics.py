@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from cartflow.cli.common import fail
+from cartflow.i18n import _
 from cartflow.logistics.cli_shipments import quarantine_app, shipment_app
 from cartflow.logistics.cli_support import (
     Coi,
@@ -49,8 +50,14 @@ def containers(
     try:
         container_kind = ContainerKind(kind)
     except ValueError:
-        fail(f"--kind: {kind!r} is not one of {', '.join(k.value for k in ContainerKind)}")
-    password, _ = passwords(password_stdin, None)
+        fail(
+            _(
+                "--kind: {kind!r} is not one of {kinds}",
+                kind=kind,
+                kinds=", ".join(k.value for k in ContainerKind),
+            )
+        )
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         episode = episode_by_coi(session, actor, coi)
         made = register_containers(
@@ -73,13 +80,13 @@ def label(
     from cartflow.logistics.containers import get_container, label_content
     from cartflow.models.custody import CustodyContainer
 
-    password, _ = passwords(password_stdin, None)
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         found = session.execute(
             select(CustodyContainer.id).where(CustodyContainer.din == compact(din))
         ).scalar_one_or_none()
         if found is None:
-            fail(f"DIN: no container {compact(din)} among yours")
+            fail(_("DIN: no container {din} among yours", din=compact(din)))
         container = get_container(session, actor=actor, container_id=found)
         content = label_content(session, actor=actor, container=container)
     if out.suffix.lower() == ".zpl":
@@ -118,8 +125,11 @@ def scan(
         shipment_id = uuid.UUID(shipment) if shipment else None
     except ValueError:
         fail(
-            f"step: {step!r} is not one of {', '.join(s.value for s in HandoffStep)}, "
-            "or --shipment is not an id"
+            _(
+                "step: {step!r} is not one of {steps}, or --shipment is not an id",
+                step=step,
+                steps=", ".join(s.value for s in HandoffStep),
+            )
         )
     password, second_password = passwords(password_stdin, witness)
     with acting(user, password) as (session, actor):
@@ -139,7 +149,7 @@ def scan(
     # Reported after the commit: a refused hand-off keeps its deviation.
     if isinstance(result, HandoffRefusalOut):
         ids = ", ".join(str(i) for i in result.deviation_ids)
-        fail(f"{result.message} (deviation {ids} opened)", code=1)
+        fail(_("{reason} (deviation {ids} opened)", reason=result.message, ids=ids), code=1)
     echo(result)
 
 
@@ -150,7 +160,7 @@ def where(coi: Coi, user: User, password_stdin: PasswordStdin = False) -> None:
     from cartflow.logistics.outputs import containers_out
     from cartflow.logistics.schemas import WhereOut
 
-    password, _ = passwords(password_stdin, None)
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         episode, rows = where_now(
             session, actor=actor, episode_id=episode_by_coi(session, actor, coi).id
@@ -171,7 +181,7 @@ def timeline(coi: Coi, user: User, password_stdin: PasswordStdin = False) -> Non
     from cartflow.logistics import custody
     from cartflow.logistics.outputs import events_out
 
-    password, _ = passwords(password_stdin, None)
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         episode = episode_by_coi(session, actor, coi)
         echo(events_out(session, custody.timeline(session, actor=actor, episode_id=episode.id)))
@@ -188,7 +198,7 @@ def holdings(
     from cartflow.logistics import custody
     from cartflow.logistics.outputs import containers_out
 
-    password, _ = passwords(password_stdin, None)
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         rows = custody.holdings(session, actor=actor, center_code=center, site_code=site)
         echo(containers_out(session, rows))
@@ -205,7 +215,7 @@ def deviations(
     from cartflow.logistics.outputs import deviations_out
     from cartflow.models.custody import DeviationStatus
 
-    password, _ = passwords(password_stdin, None)
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         status = DeviationStatus.OPEN if open_only else None
         echo(deviations_out(session, custody.list_deviations(session, actor=actor, status=status)))
@@ -224,8 +234,8 @@ def close_deviation(
 
     deviation_id = parse_id(deviation, "deviation")
     if not note.strip():
-        fail("--note: closing a deviation needs a note")
-    password, _ = passwords(password_stdin, None)
+        fail(_("--note: closing a deviation needs a note"))
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         closed = custody.close_deviation(session, actor=actor, deviation_id=deviation_id, note=note)
         echo(deviations_out(session, [closed]))

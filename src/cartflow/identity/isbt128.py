@@ -31,6 +31,7 @@ from typing import Final
 
 from stdnum.iso7064 import mod_37_2
 
+from cartflow.i18n import Message, _
 from cartflow.identity.errors import MalformedIdentifier, SequenceExhausted
 
 ISO7064_ALPHABET: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
@@ -88,28 +89,67 @@ def compact(text: str) -> str:
     return "".join(text.split())
 
 
-def _field(what: str, value: str, start: int, end: int, allowed: str, rule: str) -> None:
+# The parts of an identifier a refusal names; `field` keeps the English key for machines.
+_NAMES: Final[dict[str, Message]] = {
+    "DIN FIN": _("the FIN of the DIN"),
+    "DIN year": _("the year of the DIN"),
+    "DIN flags": _("DIN flags"),
+    "COI FIN": _("the FIN of the COI"),
+    "COI year": _("the year of the COI"),
+    "value": _("value"),
+    "product code": _("product code"),
+}
+
+
+def _name(what: str) -> str | Message:
+    return _NAMES.get(what, what)
+
+
+def _field(what: str, value: str, start: int, end: int, allowed: str, rule: str | Message) -> None:
     for index in range(start, end):
         char = value[index]
         if char not in allowed:
-            hint = " (ISBT 128 identifiers are upper case)" if char in _LOWER else ""
-            raise MalformedIdentifier(
-                f"{what} {value!r}: character {index + 1} {char!r} {rule}{hint}", field=what
-            )
+            if char in _LOWER:
+                message = _(
+                    "{what} {value!r}: character {position} {char!r} {rule} "
+                    "(ISBT 128 identifiers are upper case)",
+                    what=_name(what),
+                    value=value,
+                    position=index + 1,
+                    char=char,
+                    rule=rule,
+                )
+            else:
+                message = _(
+                    "{what} {value!r}: character {position} {char!r} {rule}",
+                    what=_name(what),
+                    value=value,
+                    position=index + 1,
+                    char=char,
+                    rule=rule,
+                )
+            raise MalformedIdentifier(message, field=what)
 
 
-def _length(what: str, value: str, expected: int, layout: str) -> None:
+def _length(what: str, value: str, expected: int, layout: str | Message) -> None:
     if len(value) != expected:
         raise MalformedIdentifier(
-            f"{what} {value!r} has {len(value)} characters; expected {expected} ({layout})",
+            _(
+                "{what} {value!r} has {length} characters; expected {expected} ({layout})",
+                what=_name(what),
+                value=value,
+                length=len(value),
+                expected=expected,
+                layout=layout,
+            ),
             field=what,
         )
 
 
 def _fin_fields(what: str, value: str, offset: int) -> None:
-    _field(what, value, offset, offset + 1, _FIN_FIRST, "must be A-N, P-Z or 1-9 (FIN, first)")
-    _field(what, value, offset + 1, offset + 3, _FIN_SECOND, "must be A-N, P-Z or 0-9 (FIN)")
-    _field(what, value, offset + 3, offset + 5, _DIGITS, "must be a digit (FIN, last two)")
+    _field(what, value, offset, offset + 1, _FIN_FIRST, _("must be A-N, P-Z or 1-9 (FIN, first)"))
+    _field(what, value, offset + 1, offset + 3, _FIN_SECOND, _("must be A-N, P-Z or 0-9 (FIN)"))
+    _field(what, value, offset + 3, offset + 5, _DIGITS, _("must be a digit (FIN, last two)"))
 
 
 def validate_fin(text: str) -> str:
@@ -118,7 +158,7 @@ def validate_fin(text: str) -> str:
     FINs are assigned by ICCBBA; this checks the layout only, not that the FIN is registered.
     """
     fin = compact(text)
-    _length("FIN", fin, 5, "e.g. A9999")
+    _length("FIN", fin, 5, _("e.g. A9999"))
     _fin_fields("FIN", fin, 0)
     return fin
 
@@ -129,8 +169,8 @@ def check_character(data: str) -> str:
     For a DIN pass the 13 characters without flags; for a chain of identity identifier all 15.
     """
     if not data:
-        raise MalformedIdentifier("cannot compute a check character of an empty value")
-    _field("value", data, 0, len(data), _UPPER_ALNUM, "is not 0-9 or A-Z")
+        raise MalformedIdentifier(_("cannot compute a check character of an empty value"))
+    _field("value", data, 0, len(data), _UPPER_ALNUM, _("is not 0-9 or A-Z"))
     return str(mod_37_2.calc_check_digit(data))
 
 
@@ -142,7 +182,7 @@ def checksum_value(data: str) -> int:
 def _validate_keyed(keyed: str) -> str:
     if len(keyed) != 1 or keyed not in ISO7064_ALPHABET:
         raise MalformedIdentifier(
-            f"check character {keyed!r} must be one character of 0-9, A-Z or *",
+            _("check character {keyed!r} must be one character of 0-9, A-Z or *", keyed=keyed),
             field="check_character",
         )
     return keyed
@@ -150,14 +190,19 @@ def _validate_keyed(keyed: str) -> str:
 
 def _year_digits(year: int) -> str:
     if not 1000 <= year <= 9999:
-        raise MalformedIdentifier(f"year {year} must have four digits", field="year")
+        raise MalformedIdentifier(_("year {year} must have four digits", year=year), field="year")
     return f"{year % 100:02d}"
 
 
 def _sequence_digits(sequence: int) -> str:
     if not 1 <= sequence <= MAX_SEQUENCE:
         raise MalformedIdentifier(
-            f"sequence number {sequence} must be 1 to {MAX_SEQUENCE}", field="sequence"
+            _(
+                "sequence number {sequence} must be 1 to {maximum}",
+                sequence=sequence,
+                maximum=MAX_SEQUENCE,
+            ),
+            field="sequence",
         )
     return f"{sequence:06d}"
 
@@ -165,12 +210,21 @@ def _sequence_digits(sequence: int) -> str:
 def _after(last_sequence: int, *, fin: str, year: int) -> int:
     if not 0 <= last_sequence <= MAX_SEQUENCE:
         raise MalformedIdentifier(
-            f"last sequence number {last_sequence} must be 0 (none used) to {MAX_SEQUENCE}",
+            _(
+                "last sequence number {last} must be 0 (none used) to {maximum}",
+                last=last_sequence,
+                maximum=MAX_SEQUENCE,
+            ),
             field="last_sequence",
         )
     if last_sequence == MAX_SEQUENCE:
         raise SequenceExhausted(
-            f"FIN {fin} has used all {MAX_SEQUENCE} sequence numbers of year {year}"
+            _(
+                "FIN {fin} has used all {maximum} sequence numbers of year {year}",
+                fin=fin,
+                maximum=MAX_SEQUENCE,
+                year=year,
+            )
         )
     return last_sequence + 1
 
@@ -188,18 +242,18 @@ class Din:
 
     def __post_init__(self) -> None:
         value = self.fin + self.year + self.sequence
-        _length("DIN", value, 13, "FIN 5 + year 2 + sequence 6")
-        _length("DIN FIN", self.fin, 5, "e.g. A9999")
-        _length("DIN year", self.year, 2, "last two digits of the nominal year")
+        _length("DIN", value, 13, _("FIN 5 + year 2 + sequence 6"))
+        _length("DIN FIN", self.fin, 5, _("e.g. A9999"))
+        _length("DIN year", self.year, 2, _("last two digits of the nominal year"))
         _fin_fields("DIN", value, 0)
-        _field("DIN", value, 5, 7, _DIGITS, "must be a digit (year)")
-        _field("DIN", value, 7, 13, _DIGITS, "must be a digit (sequence number)")
+        _field("DIN", value, 5, 7, _DIGITS, _("must be a digit (year)"))
+        _field("DIN", value, 7, 13, _DIGITS, _("must be a digit (sequence number)"))
 
     @classmethod
     def parse(cls, text: str) -> Din:
         """Read `A9999 21 123456` or `A999921123456` (spaces ignored, no check character)."""
         value = compact(text)
-        _length("DIN", value, 13, "FIN 5 + year 2 + sequence 6, e.g. A9999 21 123456")
+        _length("DIN", value, 13, _("FIN 5 + year 2 + sequence 6, e.g. A9999 21 123456"))
         return cls(value[:5], value[5:7], value[7:])
 
     @property
@@ -231,8 +285,8 @@ class Din:
 
 def validate_flags(flags: str) -> str:
     """Two flag characters of a DIN (ST-001 §2.4.1, Table 3)."""
-    _length("DIN flags", flags, 2, "00 when unused")
-    _field("DIN flags", flags, 0, 2, _FLAG_CHARS, "is not a flag character")
+    _length("DIN flags", flags, 2, _("00 when unused"))
+    _field("DIN flags", flags, 0, 2, _FLAG_CHARS, _("is not a flag character"))
     return flags
 
 
@@ -258,21 +312,22 @@ class ChainOfIdentityId:
 
     def __post_init__(self) -> None:
         value = self.value
-        _length("COI", value, 15, "CH + FIN 5 + year 2 + sequence 6")
-        _length("COI FIN", self.fin, 5, "e.g. A9999")
-        _length("COI year", self.year, 2, "last two digits of the nominal year of issue")
+        _length("COI", value, 15, _("CH + FIN 5 + year 2 + sequence 6"))
+        _length("COI FIN", self.fin, 5, _("e.g. A9999"))
+        _length("COI year", self.year, 2, _("last two digits of the nominal year of issue"))
         _fin_fields("COI", value, 2)
-        _field("COI", value, 7, 9, _DIGITS, "must be a digit (year)")
-        _field("COI", value, 9, 15, _UPPER_ALNUM, "must be A-Z or 0-9 (sequence)")
+        _field("COI", value, 7, 9, _DIGITS, _("must be a digit (year)"))
+        _field("COI", value, 9, 15, _UPPER_ALNUM, _("must be A-Z or 0-9 (sequence)"))
 
     @classmethod
     def parse(cls, text: str) -> ChainOfIdentityId:
         """Read `CH A9999 23 ABC123` or `CHA999923ABC123` (spaces ignored, no check character)."""
         value = compact(text)
-        _length("COI", value, 15, "CH + FIN 5 + year 2 + sequence 6, e.g. CHA999923ABC123")
+        _length("COI", value, 15, _("CH + FIN 5 + year 2 + sequence 6, e.g. CHA999923ABC123"))
         if not value.startswith("CH"):
             raise MalformedIdentifier(
-                f"COI {value!r} must start with the literal CH (ST-001 §2.4.40)", field="COI"
+                _("COI {value!r} must start with the literal CH (ST-001 §2.4.40)", value=value),
+                field="COI",
             )
         return cls(value[2:7], value[7:9], value[9:])
 
@@ -308,9 +363,13 @@ def parse_identifier(text: str) -> Identifier:
     if len(value) == 15 and value.startswith("CH"):
         return ChainOfIdentityId.parse(value)
     raise MalformedIdentifier(
-        f"{value!r} has {len(value)} characters; expected a 13-character DIN "
-        "(e.g. A9999 21 123456) or a 15-character chain of identity identifier "
-        "(e.g. CHA999923ABC123)",
+        _(
+            "{value!r} has {length} characters; expected a 13-character DIN "
+            "(e.g. A9999 21 123456) or a 15-character chain of identity identifier "
+            "(e.g. CHA999923ABC123)",
+            value=value,
+            length=len(value),
+        ),
         field="identifier",
     )
 
@@ -324,9 +383,13 @@ def parse_keyed(text: str) -> tuple[Identifier, str]:
     if len(value) in (14, 16):
         return parse_identifier(value[:-1]), _validate_keyed(value[-1])
     raise MalformedIdentifier(
-        f"{value!r} has {len(value)} characters; expected a DIN and its check character "
-        "(14, e.g. A9999 21 123456 3) or a chain of identity identifier and its check "
-        "character (16)",
+        _(
+            "{value!r} has {length} characters; expected a DIN and its check character "
+            "(14, e.g. A9999 21 123456 3) or a chain of identity identifier and its check "
+            "character (16)",
+            value=value,
+            length=len(value),
+        ),
         field="identifier",
     )
 
@@ -350,17 +413,18 @@ class ProductCode:
 
     def __post_init__(self) -> None:
         value = self.value
-        _length("product code", value, 8, "product description code 5 + tds 3, e.g. S1180100")
-        _field("product code", value, 0, 1, _UPPER, "must be A-Z (product category)")
-        _field("product code", value, 1, 5, _UPPER_ALNUM, "must be A-Z or 0-9")
-        _field("product code", value, 5, 6, _UPPER_ALNUM + _LOWER, "must be a letter or digit")
-        _field("product code", value, 6, 7, _UPPER_ALNUM, "must be A-Z or 0-9 (division)")
-        _field("product code", value, 7, 8, _LOWER + _DIGITS, "must be a-z or 0-9 (division)")
+        what = "product code"
+        _length(what, value, 8, _("product description code 5 + tds 3, e.g. S1180100"))
+        _field(what, value, 0, 1, _UPPER, _("must be A-Z (product category)"))
+        _field(what, value, 1, 5, _UPPER_ALNUM, _("must be A-Z or 0-9"))
+        _field(what, value, 5, 6, _UPPER_ALNUM + _LOWER, _("must be a letter or digit"))
+        _field(what, value, 6, 7, _UPPER_ALNUM, _("must be A-Z or 0-9 (division)"))
+        _field(what, value, 7, 8, _LOWER + _DIGITS, _("must be a-z or 0-9 (division)"))
         if value[0] in "MNRTVW":
-            _field("product code", value, 5, 8, _DIGITS, "must be a digit (three-digit division)")
+            _field(what, value, 5, 8, _DIGITS, _("must be a digit (three-digit division)"))
         if value[0] == "X" and value[1] != "0" and value[5:] != "000":
             raise MalformedIdentifier(
-                f"product code {value!r}: X1-X9 codes end in 000", field="product code"
+                _("product code {value!r}: X1-X9 codes end in 000", value=value), field=what
             )
 
     @classmethod
@@ -369,7 +433,10 @@ class ProductCode:
         code = cls(compact(text))
         if cellular_therapy and not code.is_cellular_therapy:
             raise MalformedIdentifier(
-                f"product code {code.value!r} is not a cellular therapy code (those start with S)",
+                _(
+                    "product code {value!r} is not a cellular therapy code (those start with S)",
+                    value=code.value,
+                ),
                 field="product code",
             )
         return code

@@ -16,7 +16,9 @@ v6.2.2):
 The positions of the blocks are cartflow's own: ST-004 (cellular therapy labelling) was not at hand.
 
 Every label carries the chain of identity identifier. Caption strings come from one mapping
-(`DEFAULT_CAPTIONS`) so a site can translate them.
+(`DEFAULT_CAPTIONS`, in the catalogs like every message): `label_captions(locale)` gives them in
+Russian or English. Only captions are translated; identifiers, bar code data, product codes and
+the coded dates stay exactly as ISBT 128 fixes them (Latin characters, ISO 8601 dates).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from cartflow.i18n import SOURCE_LOCALE, Message, _
 from cartflow.identity.errors import MalformedIdentifier
 from cartflow.identity.isbt128 import ChainOfIdentityId, Din, ProductCode
 from cartflow.identity.scan import expiry_barcode_data
@@ -76,29 +79,35 @@ LAYOUTS: Final[Mapping[LabelKind, tuple[tuple[tuple[str, float], ...], ...]]] = 
 )
 """Rows of (block, share of the printable width) per kind; the PDF and ZPL renderers follow it."""
 
-DEFAULT_CAPTIONS: Final[Mapping[str, str]] = MappingProxyType(
+DEFAULT_CAPTIONS: Final[Mapping[str, Message]] = MappingProxyType(
     {
-        "title.collection-bag": "AUTOLOGOUS APHERESIS COLLECTION FOR FURTHER MANUFACTURE",
-        "title.product-bag": "CAR-T CELL PRODUCT - FOR AUTOLOGOUS USE ONLY",
-        "title.cassette": "CAR-T CELL PRODUCT - FOR AUTOLOGOUS USE ONLY",
-        "title.shipper": "HUMAN CELLS FOR INFUSION - KEEP UPRIGHT - HANDLE WITH CARE",
-        "coi": "Chain of Identity",
-        "din": "Donation Identification Number",
-        "product_code": "Product code",
-        "product": "Product",
-        "patient": "Patient",
-        "date_of_birth": "Date of birth",
-        "expiry": "Expires",
-        "storage": "Store at",
-        "facility": "Issued by",
-        "verify": "Verify patient identity and Chain of Identity before use",
+        "title.collection-bag": _("AUTOLOGOUS APHERESIS COLLECTION FOR FURTHER MANUFACTURE"),
+        "title.product-bag": _("CAR-T CELL PRODUCT - FOR AUTOLOGOUS USE ONLY"),
+        "title.cassette": _("CAR-T CELL PRODUCT - FOR AUTOLOGOUS USE ONLY"),
+        "title.shipper": _("HUMAN CELLS FOR INFUSION - KEEP UPRIGHT - HANDLE WITH CARE"),
+        "coi": _("Chain of Identity"),
+        "din": _("Donation Identification Number"),
+        "product_code": _("Product code"),
+        "product": _("Product"),
+        "patient": _("Patient"),
+        "date_of_birth": _("Date of birth"),
+        "expiry": _("Expires"),
+        "storage": _("Store at"),
+        "facility": _("Issued by"),
+        "verify": _("Verify patient identity and Chain of Identity before use"),
     }
 )
 
 
+def label_captions(locale: str = SOURCE_LOCALE) -> Mapping[str, str]:
+    """The captions in `locale` (ru or en); the label's data is the same in every language."""
+    return MappingProxyType({key: text.render(locale) for key, text in DEFAULT_CAPTIONS.items()})
+
+
 @dataclass(frozen=True)
 class LabelContent:
-    """Everything printed on one label. `captions` may hold a translation of DEFAULT_CAPTIONS."""
+    """Everything printed on one label. `captions` are the DEFAULT_CAPTIONS in the label's
+    language (`label_captions`); a key it lacks prints in English."""
 
     kind: LabelKind
     coi: ChainOfIdentityId
@@ -112,16 +121,16 @@ class LabelContent:
     label_timezone: tzinfo = UTC
     storage_temperature: str = ""
     facility: str = ""
-    captions: Mapping[str, str] = field(default_factory=lambda: DEFAULT_CAPTIONS)
+    captions: Mapping[str, str] = field(default_factory=label_captions)
 
     def __post_init__(self) -> None:
         if self.din is not None:
             self.din.barcode_data(self.din_flags)
         if self.expires_at is not None and self.expires_at.utcoffset() is None:
-            raise MalformedIdentifier("expires_at must be timezone-aware", field="expires_at")
+            raise MalformedIdentifier(_("expires_at must be timezone-aware"), field="expires_at")
 
     def caption(self, key: str) -> str:
-        return self.captions.get(key, DEFAULT_CAPTIONS[key])
+        return self.captions.get(key) or DEFAULT_CAPTIONS[key].render(SOURCE_LOCALE)
 
 
 def expiry_text(content: LabelContent) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from cartflow.i18n import _
 from cartflow.identity.errors import MalformedIdentifier
 from cartflow.identity.isbt128 import ChainOfIdentityId, Din, flags_are_printed
 from cartflow.identity.labels import (
@@ -95,7 +96,7 @@ class IsbtDataMatrix(BarcodeECC200DataMatrix):  # type: ignore[misc]
     def _encode_c40(self, value: str) -> list[int]:
         codewords = datamatrix_ascii_codewords(value)
         if len(codewords) > self.cw_data:
-            raise MalformedIdentifier("too much data for the 44x44 Data Matrix symbol")
+            raise MalformedIdentifier(_("too much data for the 44x44 Data Matrix symbol"))
         if len(codewords) < self.cw_data:
             codewords.append(129)
         while len(codewords) < self.cw_data:
@@ -115,7 +116,9 @@ def datamatrix_ascii_codewords(value: str) -> list[int]:
             index += 2
             continue
         if ord(value[index]) > 127:
-            raise MalformedIdentifier(f"{value[index]!r} cannot go in an ISBT 128 bar code")
+            raise MalformedIdentifier(
+                _("{char!r} cannot go in an ISBT 128 bar code", char=value[index])
+            )
         codewords.append(ord(value[index]) + 1)
         index += 1
     return codewords
@@ -164,7 +167,9 @@ def _code128(group: Group, data: str, x: float, y: float, width: float) -> float
     if bars.width > width:
         narrower = X_TARGET * width / bars.width
         if narrower < X_MINIMUM:
-            raise MalformedIdentifier(f"bar code {data!r} does not fit {width / MM:.0f} mm")
+            raise MalformedIdentifier(
+                _("bar code {data!r} does not fit {width} mm", data=data, width=f"{width / MM:.0f}")
+            )
         bars = _bars(data, narrower)
     # The quiet zone sits left of x so the text lines up with the first bar (§7.4.2.1).
     bars.x, bars.y = x - bars.lquiet, y - BAR_HEIGHT
@@ -343,7 +348,9 @@ def label_drawing(content: LabelContent) -> Drawing:
             x += width
         y -= used
     if y < 0:
-        raise MalformedIdentifier(f"the {content.kind.value} label content does not fit the label")
+        raise MalformedIdentifier(
+            _("the {kind} label content does not fit the label", kind=content.kind.value)
+        )
     drawing.add(page)
     return drawing
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Final
 
+from cartflow.i18n import _
 from cartflow.identity.errors import MalformedIdentifier
 from cartflow.identity.isbt128 import ChainOfIdentityId, Din, flags_are_printed
 from cartflow.identity.labels import (
@@ -36,7 +37,9 @@ from cartflow.identity.scan import expiry_barcode_data
 def code128_field_data(data: str) -> str:
     """ISBT 128 bar code data as ZPL `^BC` field data with explicit subsets."""
     if any(char in data for char in "^~") or not data.isascii():
-        raise MalformedIdentifier(f"{data!r} cannot be printed as a ZPL Code 128 field")
+        raise MalformedIdentifier(
+            _("{data!r} cannot be printed as a ZPL Code 128 field", data=data)
+        )
     out, index, subset = [">:"], 0, "B"
     while index < len(data):
         run = len(data[index:]) - len(data[index:].lstrip("0123456789"))
@@ -92,7 +95,7 @@ class _Zpl:
         module = max(1, self.dots(0.25))
         # Ten modules of quiet zone on the right; the left one is the margin or the column gap.
         if module * (code128_modules(field) + 10) > width or module < self.dpmm * 0.17:
-            raise MalformedIdentifier(f"bar code {data!r} does not fit the ZPL label")
+            raise MalformedIdentifier(_("bar code {data!r} does not fit the ZPL label", data=data))
         height = self.dots(8)
         self.lines.append(f"^FO{x},{y}^BY{module}^BCN,{height},N,N,N,N^FD{field}^FS")
         return height + self.dots(1.2)
@@ -228,6 +231,8 @@ def render_label_zpl(content: LabelContent, *, dpmm: int = 8, font: str = "0") -
             x += width
         y += used
     if y > z.dots(height_mm):
-        raise MalformedIdentifier(f"the {content.kind.value} label content does not fit the label")
+        raise MalformedIdentifier(
+            _("the {kind} label content does not fit the label", kind=content.kind.value)
+        )
     head = f"^XA^CI28^PW{z.dots(width_mm)}^LL{z.dots(height_mm)}^LH0,0"
     return "\n".join([head, *z.lines, "^XZ"]) + "\n"

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Final, Literal, TypeVar
 
+from cartflow.i18n import Message, _
 from cartflow.identity.errors import MalformedIdentifier, MalformedScan
 from cartflow.identity.isbt128 import (
     ChainOfIdentityId,
@@ -88,21 +89,43 @@ class CodedDateTime:
         return datetime.combine(self.day, self.time_of_day, tzinfo=tz)
 
 
-def decode_date(content: str, *, what: str = "date") -> CodedDateTime:
+def decode_date(content: str, *, what: str | Message | None = None) -> CodedDateTime:
     """Decode `cyyjjj` or `cyyjjjhhmm` (ST-001 §2.4.4-2.4.7)."""
+    what = _("date") if what is None else what
     if len(content) not in (6, 10) or not content.isascii() or not content.isdigit():
-        raise MalformedScan(f"{what} {content!r} must be 6 or 10 digits (cyyjjj[hhmm])")
+        raise MalformedScan(
+            _(
+                "{what} {content!r} must be 6 or 10 digits (cyyjjj[hhmm])",
+                what=what,
+                content=content,
+            )
+        )
     year = 2000 + 100 * int(content[0]) + int(content[1:3])
     day_of_year = int(content[3:6])
     days_in_year = 366 if date(year, 12, 31).timetuple().tm_yday == 366 else 365
     if not 1 <= day_of_year <= days_in_year:
-        raise MalformedScan(f"{what} {content!r}: day {day_of_year} is not a day of {year}")
+        raise MalformedScan(
+            _(
+                "{what} {content!r}: day {day} is not a day of {year}",
+                what=what,
+                content=content,
+                day=day_of_year,
+                year=year,
+            )
+        )
     day = date(year, 1, 1) + timedelta(days=day_of_year - 1)
     if len(content) == 6:
         return CodedDateTime(day)
     hour, minute = int(content[6:8]), int(content[8:10])
     if hour > 23 or minute > 59:
-        raise MalformedScan(f"{what} {content!r}: {hour:02d}:{minute:02d} is not a time of day")
+        raise MalformedScan(
+            _(
+                "{what} {content!r}: {time} is not a time of day",
+                what=what,
+                content=content,
+                time=f"{hour:02d}:{minute:02d}",
+            )
+        )
     return CodedDateTime(day, time(hour, minute))
 
 
@@ -148,14 +171,17 @@ def parse_scan(raw: str) -> Scan:
     """Read a scanner's string; raises `MalformedScan` naming the position and the problem."""
     text = raw.strip()
     if not text:
-        raise MalformedScan("the scan is empty")
+        raise MalformedScan(_("the scan is empty"))
     if text[0] in "=&":
         return _parse_barcode(text)
     try:
         identifier, keyed = parse_keyed(text)
     except MalformedIdentifier as error:
         raise MalformedScan(
-            f"not a barcode (those start with = or &) and not a typed identifier: {error.message}"
+            _(
+                "not a barcode (those start with = or &) and not a typed identifier: {reason}",
+                reason=error.args[0],
+            )
         ) from error
     if isinstance(identifier, Din):
         return Scan(raw=text, entry="keyboard", din=identifier, keyed_check_character=keyed)
@@ -165,7 +191,13 @@ def parse_scan(raw: str) -> Scan:
 def _parse_barcode(text: str) -> Scan:
     for position, char in enumerate(text, start=1):
         if not char.isascii() or not char.isprintable() or char.isspace():
-            raise MalformedScan(f"character {position} {char!r} cannot be part of a barcode")
+            raise MalformedScan(
+                _(
+                    "character {position} {char!r} cannot be part of a barcode",
+                    position=position,
+                    char=char,
+                )
+            )
     found: dict[str, object] = {}
     where: dict[str, int] = {}
     order: list[str] = []
@@ -175,12 +207,21 @@ def _parse_barcode(text: str) -> Scan:
         position = index + 1
         if text[index] not in "=&":
             raise MalformedScan(
-                f"expected a data identifier (= or &) at character {position}, found "
-                f"{text[index]!r}"
+                _(
+                    "expected a data identifier (= or &) at character {position}, found {char!r}",
+                    position=position,
+                    char=text[index],
+                )
             )
         identifier = text[index : index + 2]
         if len(identifier) < 2:
-            raise MalformedScan(f"the scan ends in a lone {identifier!r} at character {position}")
+            raise MalformedScan(
+                _(
+                    "the scan ends in a lone {identifier!r} at character {position}",
+                    identifier=identifier,
+                    position=position,
+                )
+            )
         if identifier[0] == "=" and identifier[1] in _DIN_SECOND:
             number, name, start, length = "001", "Donation Identification Number", index + 1, 15
         elif identifier in _READ:
@@ -190,25 +231,50 @@ def _parse_barcode(text: str) -> Scan:
             number, name, start, length = "038", "Single European Code", index + 3, 40
         elif identifier in _NOT_READ:
             raise MalformedScan(
-                f"{_NOT_READ[identifier]} at character {position} is not read at a hand-off"
+                _(
+                    "{structure} at character {position} is not read at a hand-off",
+                    structure=_NOT_READ[identifier],
+                    position=position,
+                )
             )
         else:
-            raise MalformedScan(f"unknown data identifier {identifier!r} at character {position}")
+            raise MalformedScan(
+                _(
+                    "unknown data identifier {identifier!r} at character {position}",
+                    identifier=identifier,
+                    position=position,
+                )
+            )
         content = text[start : start + length]
-        label = f"{name} [{number}] at character {position}"
+        # Data structure names are ST-001's own and stay as the standard spells them.
+        label = _(
+            "{name} [{number}] at character {position}", name=name, number=number, position=position
+        )
         if len(content) < length:
             raise MalformedScan(
-                f"{label} is cut short: {length} characters expected after {identifier!r}, "
-                f"found {len(content)}"
+                _(
+                    "{label} is cut short: {length} characters expected after {identifier!r}, "
+                    "found {found}",
+                    label=label,
+                    length=length,
+                    identifier=identifier,
+                    found=len(content),
+                )
             )
         if number in found:
             raise MalformedScan(
-                f"two {name} [{number}] structures in one scan "
-                f"(characters {where[number]} and {position})"
+                _(
+                    "two {name} [{number}] structures in one scan "
+                    "(characters {first} and {second})",
+                    name=name,
+                    number=number,
+                    first=where[number],
+                    second=position,
+                )
             )
         if number == "023":
             if index != 0:
-                raise MalformedScan(f"{label}: a compound message must come first")
+                raise MalformedScan(_("{label}: a compound message must come first", label=label))
             declared = _compound_count(content, label)
         else:
             found[number] = _decode(number, content, label)
@@ -217,7 +283,11 @@ def _parse_barcode(text: str) -> Scan:
         index = start + length
     if declared is not None and declared != len(order):
         raise MalformedScan(
-            f"the compound message announces {declared} data structures but {len(order)} follow"
+            _(
+                "the compound message announces {declared} data structures but {found} follow",
+                declared=declared,
+                found=len(order),
+            )
         )
     din_part = found.get("001")
     din, flags = din_part if isinstance(din_part, tuple) else (None, None)
@@ -240,19 +310,29 @@ def _typed(value: object, kind: type[_T]) -> _T | None:
     return value if isinstance(value, kind) else None
 
 
-def _compound_count(content: str, label: str) -> int:
+def _compound_count(content: str, label: Message) -> int:
     if not content.isdigit():
-        raise MalformedScan(f"{label}: {content!r} must be 5 digits (count 2 + sequence 3)")
+        raise MalformedScan(
+            _(
+                "{label}: {content!r} must be 5 digits (count 2 + sequence 3)",
+                label=label,
+                content=content,
+            )
+        )
     if content[2:] != "000":
         # A specified sequence refers to ICCBBA table RT017, which we cannot check (§2.4.23).
         raise MalformedScan(
-            f"{label}: specified sequence {content[2:]} cannot be verified here; "
-            "only undefined-sequence (000) compound messages are read"
+            _(
+                "{label}: specified sequence {sequence} cannot be verified here; "
+                "only undefined-sequence (000) compound messages are read",
+                label=label,
+                sequence=content[2:],
+            )
         )
     return int(content[:2])
 
 
-def _decode(number: str, content: str, label: str) -> object:
+def _decode(number: str, content: str, label: Message) -> object:
     try:
         if number == "001":
             return Din.parse(content[:13]), validate_flags(content[13:])
@@ -262,11 +342,17 @@ def _decode(number: str, content: str, label: str) -> object:
             return ChainOfIdentityId.parse(content)
         if number in ("002", "038"):
             if not content.isalnum():
-                raise MalformedScan(f"{label}: {content!r} must be letters and digits")
+                raise MalformedScan(
+                    _(
+                        "{label}: {content!r} must be letters and digits",
+                        label=label,
+                        content=content,
+                    )
+                )
             return content
         return decode_date(content, what=label)
     except MalformedIdentifier as error:
-        raise MalformedScan(f"{label}: {error.message}") from error
+        raise MalformedScan(_("{label}: {reason}", label=label, reason=error.args[0])) from error
 
 
 def _require_aware(moment: datetime, name: str) -> None:
@@ -312,13 +398,13 @@ class ScanDecision:
 
     accepted: bool
     rule: ScanRule | None
-    message: str
+    message: Message
 
 
-SCAN_ACCEPTED: Final = ScanDecision(True, None, "The scan matches the expected container")
+SCAN_ACCEPTED: Final = ScanDecision(True, None, _("The scan matches the expected container"))
 
 
-def _refuse(rule: ScanRule, message: str) -> ScanDecision:
+def _refuse(rule: ScanRule, message: Message) -> ScanDecision:
     return ScanDecision(False, rule, message)
 
 
@@ -335,19 +421,29 @@ def verify_scan(expected: ExpectedContainer, scanned: Scan, *, now: datetime) ->
     if scanned.coi is None and scanned.din is None:
         return _refuse(
             ScanRule.NOT_IDENTIFIED,
-            "The scan has no chain of identity identifier and no DIN; scan the COI or DIN bar code",
+            _(
+                "The scan has no chain of identity identifier and no DIN; "
+                "scan the COI or DIN bar code"
+            ),
         )
     if scanned.coi is not None and scanned.coi != expected.coi:
         return _refuse(
             ScanRule.WRONG_EPISODE,
-            f"COI {scanned.coi.eye_readable} belongs to another episode; expected "
-            f"{expected.coi.eye_readable}",
+            _(
+                "COI {scanned} belongs to another episode; expected {expected}",
+                scanned=scanned.coi.eye_readable,
+                expected=expected.coi.eye_readable,
+            ),
         )
     if scanned.din is not None and scanned.din != expected.din:
-        wanted = expected.din.eye_readable if expected.din else "a container without a DIN"
+        wanted = expected.din.eye_readable if expected.din else _("a container without a DIN")
         return _refuse(
             ScanRule.WRONG_CONTAINER,
-            f"DIN {scanned.din.eye_readable} is not the expected container ({wanted})",
+            _(
+                "DIN {scanned} is not the expected container ({wanted})",
+                scanned=scanned.din.eye_readable,
+                wanted=wanted,
+            ),
         )
     if (
         scanned.product_code is not None
@@ -356,8 +452,11 @@ def verify_scan(expected: ExpectedContainer, scanned: Scan, *, now: datetime) ->
     ):
         return _refuse(
             ScanRule.PRODUCT_CODE,
-            f"product code {scanned.product_code} does not match the expected "
-            f"{expected.product_code}",
+            _(
+                "product code {scanned} does not match the expected {expected}",
+                scanned=str(scanned.product_code),
+                expected=str(expected.product_code),
+            ),
         )
     return _expiry_rules(expected, scanned, now)
 
@@ -373,7 +472,11 @@ def check_character_rule(scanned: Scan) -> ScanDecision | None:
     if keyed is not None and identifier is not None and identifier.check_character != keyed:
         return _refuse(
             ScanRule.CHECK_CHARACTER,
-            f"check character {keyed} does not match {identifier.eye_readable}; re-read the label",
+            _(
+                "check character {keyed} does not match {identifier}; re-read the label",
+                keyed=keyed,
+                identifier=identifier.eye_readable,
+            ),
         )
     din, flags = scanned.din, scanned.din_flags
     if din is None or flags is None or not flags.isdigit() or not 60 <= int(flags) <= 96:
@@ -381,7 +484,11 @@ def check_character_rule(scanned: Scan) -> ScanDecision | None:
     if int(flags) - 60 != checksum_value(din.value):
         return _refuse(
             ScanRule.CHECK_CHARACTER,
-            f"the DIN bar code's check flags {flags} do not match {din.eye_readable}",
+            _(
+                "the DIN bar code's check flags {flags} do not match {din}",
+                flags=flags,
+                din=din.eye_readable,
+            ),
         )
     return None
 
@@ -398,13 +505,20 @@ def _expiry_rules(expected: ExpectedContainer, scanned: Scan, now: datetime) -> 
         if not matches:
             return _refuse(
                 ScanRule.EXPIRY_MISMATCH,
-                f"the label's expiry ({scanned.raw}) differs from the record's "
-                f"{printed:%Y-%m-%d %H:%M}; relabel before use",
+                _(
+                    "the label's expiry ({raw}) differs from the record's {printed}; "
+                    "relabel before use",
+                    raw=scanned.raw,
+                    printed=f"{printed:%Y-%m-%d %H:%M}",
+                ),
             )
     deadline = record if record is not None else coded
     if deadline is not None and now >= deadline:
         return _refuse(
             ScanRule.EXPIRED,
-            f"the product expired at {deadline.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+            _(
+                "the product expired at {deadline} UTC",
+                deadline=f"{deadline.astimezone(UTC):%Y-%m-%d %H:%M}",
+            ),
         )
     return SCAN_ACCEPTED

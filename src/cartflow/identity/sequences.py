@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cartflow.i18n import _
 from cartflow.identity.errors import SequenceExhausted
 from cartflow.models import IdentifierSequence
 
@@ -31,6 +32,8 @@ def next_sequence(session: Session, *, fin: str, year: int, kind: str) -> int:
         session.add(row)
     row.last_value = (row.last_value or 0) + 1
     if row.last_value > MAX_SEQUENCE:
-        raise SequenceExhausted(f"the {kind} sequence for {fin} in {year} is used up")
+        raise SequenceExhausted(
+            _("the {kind} sequence for {fin} in {year} is used up", kind=kind, fin=fin, year=year)
+        )
     session.flush()
     return row.last_value

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from cartflow.cli.common import fail
+from cartflow.i18n import _
 from cartflow.logistics.cli_support import (
     Coi,
     PasswordStdin,
@@ -29,9 +30,15 @@ def _moment(text: str, what: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        fail(f"{what}: {text!r} is not an ISO 8601 time (e.g. 2026-03-01T08:00+03:00)")
+        fail(
+            _(
+                "{what}: {text!r} is not an ISO 8601 time (e.g. 2026-03-01T08:00+03:00)",
+                what=what,
+                text=text,
+            )
+        )
     if moment.tzinfo is None:
-        fail(f"{what}: {text!r} needs its UTC offset (e.g. +03:00)")
+        fail(_("{what}: {text!r} needs its UTC offset (e.g. +03:00)", what=what, text=text))
     return moment
 
 
@@ -53,6 +60,7 @@ def plan(
     """Plan a shipment of the episode's material; the cold-chain limits come from the product."""
     from pydantic import ValidationError
 
+    from cartflow.i18n.validation import validation_message
     from cartflow.logistics.outputs import shipment_out
     from cartflow.logistics.schemas import ShipmentCreate
     from cartflow.logistics.shipments import create_shipment
@@ -70,8 +78,8 @@ def plan(
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "shipment"
-        fail(f"{where}: {first['msg']}")
-    password, _ = passwords(password_stdin, None)
+        fail(_("{field}: {reason}", field=where, reason=validation_message(first)))
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         episode = episode_by_coi(session, actor, coi)
         shipment = create_shipment(session, actor=actor, episode_id=episode.id, data=data)
@@ -84,7 +92,7 @@ def list_(coi: Coi, user: User, password_stdin: PasswordStdin = False) -> None:
     from cartflow.logistics.outputs import shipment_out
     from cartflow.logistics.shipments import list_shipments
 
-    password, _ = passwords(password_stdin, None)
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         episode = episode_by_coi(session, actor, coi)
         rows = list_shipments(session, actor=actor, episode_id=episode.id)
@@ -98,7 +106,7 @@ def incoming(user: User, password_stdin: PasswordStdin = False) -> None:
     from cartflow.logistics.schemas import WorklistItem
     from cartflow.logistics.shipments import incoming as incoming_shipments
 
-    password, _ = passwords(password_stdin, None)
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         echo(
             [
@@ -127,8 +135,8 @@ def temperature(
     try:
         content = file.read_bytes()
     except OSError as error:
-        fail(f"file: cannot read {file}: {error.strerror}")
-    password, _ = passwords(password_stdin, None)
+        fail(_("file: cannot read {file}: {reason}", file=file, reason=error.strerror))
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         record, quarantine = import_temperature_file(
             session, actor=actor, shipment_id=shipment_id, filename=file.name, content=content
@@ -162,7 +170,7 @@ def quarantines(
     from cartflow.logistics.quarantine import list_quarantines, quarantined_container_ids
     from cartflow.models.logistics_shipment import QuarantineStatus
 
-    password, _ = passwords(password_stdin, None)
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         status = QuarantineStatus.OPEN if open_only else None
         rows = list_quarantines(session, actor=actor, status=status)
@@ -183,10 +191,10 @@ def decide(
 
     quarantine_id = parse_id(quarantine, "quarantine")
     if decision not in ("release", "reject"):
-        fail(f"decision: {decision!r} must be release or reject")
+        fail(_("decision: {decision!r} must be release or reject", decision=decision))
     if not reason.strip():
-        fail("--reason: a decision needs its reason")
-    password, _ = passwords(password_stdin, None)
+        fail(_("--reason: a decision needs its reason"))
+    password, _witness = passwords(password_stdin, None)
     with acting(user, password) as (session, actor):
         decided = decide_quarantine(
             session,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cartflow.cli.common import cli_actor, fail
+from cartflow.i18n import _, gettext
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -39,8 +40,12 @@ def passwords(password_stdin: bool, witness: str | None) -> tuple[str, str | Non
         first = sys.stdin.readline().rstrip("\n")
         second = sys.stdin.readline().rstrip("\n") if witness else None
         return first, second
-    first = getpass.getpass("Password: ")
-    return first, getpass.getpass(f"Password of {witness} (second person): ") if witness else None
+    first = getpass.getpass(gettext("Password: "))
+    if not witness:
+        return first, None
+    return first, getpass.getpass(
+        gettext("Password of {witness} (second person): ", witness=witness)
+    )
 
 
 @contextmanager
@@ -56,7 +61,11 @@ def acting(user: str, password: str) -> Iterator[tuple[Session, Actor]]:
         with session_scope(make_sessionmaker(engine)) as session:
             yield session, cli_actor(session, username=user, password=password)
     except CartflowError as error:
-        fail(f"{error.field}: {error.message}" if error.field else error.message)
+        fail(
+            _("{field}: {reason}", field=error.field, reason=error.args[0])
+            if error.field
+            else error.message
+        )
     finally:
         engine.dispose()
 
@@ -65,7 +74,7 @@ def episode_by_coi(session: Session, actor: Actor, coi: str) -> Episode:
     from cartflow.episodes.service import EpisodeFilter, get_episode, list_episodes
     from cartflow.identity.isbt128 import compact
 
-    rows, _ = list_episodes(
+    rows, _total = list_episodes(
         session,
         actor=actor,
         filters=EpisodeFilter(chain_of_identity=compact(coi)),
@@ -73,7 +82,7 @@ def episode_by_coi(session: Session, actor: Actor, coi: str) -> Episode:
         offset=0,
     )
     if not rows:
-        fail(f"COI: no episode {compact(coi)} among yours")
+        fail(_("COI: no episode {coi} among yours", coi=compact(coi)))
     return get_episode(session, actor=actor, episode_id=rows[0].id)
 
 
@@ -88,4 +97,4 @@ def parse_id(text: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:
-        fail(f"{what}: {text!r} is not an id")
+        fail(_("{what}: {text!r} is not an id", what=what, text=text))

@@ -32,11 +32,12 @@ from cartflow.auth.scope import PATIENT_READERS, episode_scope, roles_on_episode
 from cartflow.db.base import utcnow
 from cartflow.episodes.service import get_episode
 from cartflow.errors import Conflict, InvalidInput
+from cartflow.i18n import Message, _, current_locale
 from cartflow.identity.isbt128 import ChainOfIdentityId, Din, ProductCode, make_din
 from cartflow.identity.scan import ExpectedContainer
 from cartflow.identity.sequences import next_sequence
 from cartflow.logistics.errors import ContainerNotFound, ContainerState
-from cartflow.logistics.workflow import REGISTRARS
+from cartflow.logistics.workflow import KIND_LABELS, REGISTRARS, STATUS_LABELS
 from cartflow.models import Episode, EpisodeState, Role
 from cartflow.models.custody import ContainerKind, ContainerStatus, CustodyContainer
 
@@ -92,22 +93,34 @@ def register_containers(
     episode = get_episode(session, actor=actor, episode_id=episode_id)
     if not roles_on_episode(actor, episode) & REGISTRARS[kind]:
         names = ", ".join(sorted(r.value for r in REGISTRARS[kind]))
-        raise RoleRequired(f"labelling a {kind.value} needs one of the roles {names} here")
+        raise RoleRequired(
+            _(
+                "labelling a {kind} needs one of the roles {names} here",
+                kind=KIND_LABELS[kind],
+                names=names,
+            )
+        )
     if not 1 <= count <= MAX_PER_REQUEST:
-        raise InvalidInput(f"count must be 1 to {MAX_PER_REQUEST}", field="count")
+        raise InvalidInput(
+            _("count must be 1 to {maximum}", maximum=MAX_PER_REQUEST), field="count"
+        )
     if episode.state not in REGISTER_STATES[kind]:
         allowed = ", ".join(sorted(s.value for s in REGISTER_STATES[kind]))
         raise Conflict(
-            f"a {kind.value} is labelled when the episode is {allowed}; it is "
-            f"{episode.state.value}",
+            _(
+                "a {kind} is labelled when the episode is {allowed}; it is {state}",
+                kind=KIND_LABELS[kind],
+                allowed=allowed,
+                state=episode.state.value,
+            ),
             code="CONTAINER-NOT-NOW",
         )
     if episode.chain_of_identity is None:
-        raise Conflict("the episode has no chain of identity identifier", code="APH-001")
+        raise Conflict(_("the episode has no chain of identity identifier"), code="APH-001")
     moment = now or utcnow()
     if expires_at is not None and (kind is K.COLLECTION_BAG or expires_at <= moment):
         raise InvalidInput(
-            "expires_at must be in the future, and is not set on collection bags",
+            _("expires_at must be in the future, and is not set on collection bags"),
             field="expires_at",
         )
     product, site = episode.product, episode.manufacturing_site
@@ -122,7 +135,7 @@ def register_containers(
         zone = site.timezone
     fin = site.facility_identification_number
     created = []
-    for _ in range(count):
+    for _number in range(count):
         sequence = next_sequence(session, fin=fin, year=moment.year, kind="din")
         container = CustodyContainer(
             episode_id=episode.id,
@@ -158,7 +171,7 @@ def get_container(session: Session, *, actor: Actor, container_id: uuid.UUID) ->
         .where(CustodyContainer.id == container_id, episode_scope(actor))
     ).scalar_one_or_none()
     if container is None:
-        raise ContainerNotFound(f"no container {container_id}")
+        raise ContainerNotFound(_("no container {container_id}", container_id=container_id))
     return container
 
 
@@ -182,13 +195,22 @@ def discard_container(
     container = get_container(session, actor=actor, container_id=container_id)
     episode = get_episode(session, actor=actor, episode_id=container.episode_id)
     if not roles_on_episode(actor, episode) & REGISTRARS[container.kind]:
-        raise RoleRequired(f"discarding a {container.kind.value} needs the role that labels it")
+        raise RoleRequired(
+            _(
+                "discarding a {kind} needs the role that labels it",
+                kind=KIND_LABELS[container.kind],
+            )
+        )
     if not reason.strip():
-        raise InvalidInput("discarding needs a reason", field="reason")
+        raise InvalidInput(_("discarding needs a reason"), field="reason")
     if container.status is not ContainerStatus.IN_USE or container.last_step is not None:
         raise ContainerState(
-            f"DIN {Din.parse(container.din).eye_readable} has been handed off or is "
-            f"{container.status.value}; only an unused label can be discarded here"
+            _(
+                "DIN {din} has been handed off or is {status}; only an unused label can be "
+                "discarded here",
+                din=Din.parse(container.din).eye_readable,
+                status=STATUS_LABELS[container.status],
+            )
         )
     set_container_status(
         session,
@@ -212,24 +234,32 @@ def expected_container(container: CustodyContainer) -> ExpectedContainer:
     )
 
 
-_STORAGE_TEXT: Final = {
-    "fresh": "2-8 °C, do not freeze",
-    "frozen": "≤ −150 °C (LN2 vapour phase)",
-}
+_STORAGE_TEXT: Final[Mapping[str, Message]] = MappingProxyType(
+    {
+        "fresh": _("2-8 °C, do not freeze"),
+        "frozen": _("≤ −150 °C (LN2 vapour phase)"),
+    }
+)
 
 
-def label_content(session: Session, *, actor: Actor, container: CustodyContainer) -> LabelContent:
+def label_content(
+    session: Session, *, actor: Actor, container: CustodyContainer, locale: str | None = None
+) -> LabelContent:
     """The label of a container. Staff who may read the patient's record print name and date of
-    birth; site staff, who see episodes pseudonymously, print the patient's pseudonym."""
-    from cartflow.identity.labels import LabelContent, LabelKind
+    birth; site staff, who see episodes pseudonymously, print the patient's pseudonym.
 
+    Captions and the storage text are in `locale` (default: the reader's language); names,
+    identifiers and bar codes print as recorded."""
+    from cartflow.identity.labels import LabelContent, LabelKind, label_captions
+
+    language = locale or current_locale()
     episode = get_episode(session, actor=actor, episode_id=container.episode_id)
     patient, product, site = episode.patient, episode.product, episode.manufacturing_site
     identified = patient.center_id in actor.center_ids(*PATIENT_READERS)
     if container.kind is K.COLLECTION_BAG:
-        name = f"Apheresis for {product.name}"
+        name = _("Apheresis for {product}", product=product.name).render(language)
         fresh = product.fresh_apheresis_max_hours is not None
-        storage = _STORAGE_TEXT["fresh" if fresh else "frozen"]
+        storage = _STORAGE_TEXT["fresh" if fresh else "frozen"].render(language)
     else:
         name = f"{product.name} ({product.inn})"
         storage = f"≤ {product.storage_temperature_max_c} °C".replace("-", "−")
@@ -250,6 +280,7 @@ def label_content(session: Session, *, actor: Actor, container: CustodyContainer
         label_timezone=ZoneInfo(container.label_timezone),
         storage_temperature=storage,
         facility=f"{site.facility_identification_number} {site.name}",
+        captions=label_captions(language),
     )
 
 
@@ -279,7 +310,11 @@ def set_container_status(
     )
 
 
-def require_any_role(actor: Actor, episode: Episode, roles: frozenset[Role], what: str) -> None:
+def require_any_role(
+    actor: Actor, episode: Episode, roles: frozenset[Role], what: str | Message
+) -> None:
     if not roles_on_episode(actor, episode) & roles:
         names = ", ".join(sorted(r.value for r in roles))
-        raise RoleRequired(f"{what} needs one of the roles {names} for this episode")
+        raise RoleRequired(
+            _("{what} needs one of the roles {names} for this episode", what=what, names=names)
+        )

@@ -20,6 +20,7 @@ from cartflow.auth.errors import RoleRequired
 from cartflow.auth.scope import episode_scope
 from cartflow.db.base import utcnow
 from cartflow.episodes.service import get_episode
+from cartflow.i18n import _
 from cartflow.logistics.containers import require_any_role
 from cartflow.logistics.errors import DeviationClosed, DeviationNotFound, PlaceNotFound
 from cartflow.logistics.workflow import CENTER_STAFF, kinds_at, next_step
@@ -80,18 +81,20 @@ def holdings(
             select(TreatmentCenter).where(TreatmentCenter.code == center_code)
         ).scalar_one_or_none()
         if center is None or center.id not in actor.center_ids(*CENTER_STAFF):
-            raise PlaceNotFound(f"no center {center_code!r} among yours")
+            raise PlaceNotFound(_("no center {code!r} among yours", code=center_code))
         condition = CustodyContainer.custodian_center_id == center.id
     elif site_code is not None:
         site = session.execute(
             select(ManufacturingSite).where(ManufacturingSite.code == site_code)
         ).scalar_one_or_none()
         if site is None or site.id not in actor.site_ids(*SITE_STAFF):
-            raise PlaceNotFound(f"no site {site_code!r} among yours")
+            raise PlaceNotFound(_("no site {code!r} among yours", code=site_code))
         condition = CustodyContainer.custodian_site_id == site.id
     else:
         if not actor.has_role(Role.COURIER):
-            raise RoleRequired("name a center or a site; only a courier holds containers in person")
+            raise RoleRequired(
+                _("name a center or a site; only a courier holds containers in person")
+            )
         condition = CustodyContainer.custodian_user_id == actor.id
     return list(
         session.execute(
@@ -156,7 +159,7 @@ def get_deviation(session: Session, *, actor: Actor, deviation_id: uuid.UUID) ->
         .where(CustodyDeviation.id == deviation_id, episode_scope(actor))
     ).scalar_one_or_none()
     if deviation is None:
-        raise DeviationNotFound(f"no deviation {deviation_id}")
+        raise DeviationNotFound(_("no deviation {deviation_id}", deviation_id=deviation_id))
     return deviation
 
 
@@ -171,9 +174,9 @@ def close_deviation(
     """Record the investigation's outcome; the deviation itself stays as it was opened."""
     deviation = get_deviation(session, actor=actor, deviation_id=deviation_id)
     episode = get_episode(session, actor=actor, episode_id=deviation.episode_id)
-    require_any_role(actor, episode, DEVIATION_CLOSERS, "closing a custody deviation")
+    require_any_role(actor, episode, DEVIATION_CLOSERS, _("closing a custody deviation"))
     if deviation.status is DeviationStatus.CLOSED:
-        raise DeviationClosed("the deviation is already closed")
+        raise DeviationClosed(_("the deviation is already closed"))
     before = snapshot(deviation)
     deviation.status = DeviationStatus.CLOSED
     deviation.closed_at = now or utcnow()

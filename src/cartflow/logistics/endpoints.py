@@ -8,7 +8,7 @@ the request still commits, so the deviations stay.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
@@ -41,6 +41,11 @@ from cartflow.logistics.schemas import (
 from cartflow.models.custody import DeviationStatus
 
 router = APIRouter(tags=["custody"])
+
+LabelLanguage = Annotated[
+    Literal["ru", "en"] | None,
+    Query(description="caption language; default: Accept-Language (identifiers never change)"),
+]
 
 
 @router.post(
@@ -92,12 +97,14 @@ def discard_container(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def container_label_pdf(
-    container_id: uuid.UUID, session: DbSession, actor: CurrentActor
+    container_id: uuid.UUID, session: DbSession, actor: CurrentActor, lang: LabelLanguage = None
 ) -> Response:
     from cartflow.identity.labels_pdf import render_label_pdf
 
     container = container_service.get_container(session, actor=actor, container_id=container_id)
-    content = container_service.label_content(session, actor=actor, container=container)
+    content = container_service.label_content(
+        session, actor=actor, container=container, locale=lang
+    )
     return Response(
         render_label_pdf(content),
         media_type="application/pdf",
@@ -115,11 +122,14 @@ def container_label_zpl(
     session: DbSession,
     actor: CurrentActor,
     dpmm: Annotated[int, Query(description="printer dots per mm: 8, 12 or 24")] = 8,
+    lang: LabelLanguage = None,
 ) -> Response:
     from cartflow.identity.labels_zpl import render_label_zpl
 
     container = container_service.get_container(session, actor=actor, container_id=container_id)
-    content = container_service.label_content(session, actor=actor, container=container)
+    content = container_service.label_content(
+        session, actor=actor, container=container, locale=lang
+    )
     return Response(
         render_label_zpl(content, dpmm=dpmm),
         media_type="text/plain; charset=utf-8",

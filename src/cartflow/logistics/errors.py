@@ -8,6 +8,7 @@ write nothing: the wrong state, a missing second person, an unknown record, a ma
 from __future__ import annotations
 
 from cartflow.errors import Conflict, InvalidInput, NotFound
+from cartflow.i18n import Message, _
 
 
 class ContainerNotFound(NotFound):
@@ -75,6 +76,9 @@ class MalformedTemperatureFile(InvalidInput):
 
     code = "TEMPERATURE-FILE-MALFORMED"
 
-    def __init__(self, message: str, *, line: int | None = None) -> None:
-        super().__init__(message if line is None else f"line {line}: {message}", field="file")
+    def __init__(self, message: str | Message, *, line: int | None = None) -> None:
+        super().__init__(
+            message if line is None else _("line {line}: {reason}", line=line, reason=message),
+            field="file",
+        )
         self.line = line

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cartflow.i18n import gettext
 from cartflow.identity.isbt128 import Din
 from cartflow.logistics.schemas import (
     ContainerOut,
@@ -97,7 +98,7 @@ class Names:
         if kind is CustodianKind.COURIER and user_id in self.users:
             user = self.users[user_id]
             return CustodianOut(kind=kind, code=user.username, name=user.full_name)
-        return CustodianOut(kind=kind, code=kind.value, name="the patient")
+        return CustodianOut(kind=kind, code=kind.value, name=gettext("the patient"))
 
 
 def names_for_containers(session: Session, containers: Sequence[CustodyContainer]) -> Names:
@@ -263,7 +264,7 @@ def results_out(results: Sequence[ScanResult]) -> list[ScanResultOut]:
                 accepted=result.verdict.accepted,
                 duplicate=result.verdict.duplicate,
                 rule=result.verdict.rule,
-                message=result.verdict.message,
+                message=str(result.verdict.message),
             )
         )
     return out

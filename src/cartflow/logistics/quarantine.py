@@ -26,6 +26,7 @@ from cartflow.auth.actor import Actor
 from cartflow.auth.scope import episode_scope
 from cartflow.db.base import utcnow
 from cartflow.episodes.service import get_episode
+from cartflow.i18n import _
 from cartflow.logistics.containers import require_any_role, set_container_status
 from cartflow.logistics.errors import QuarantineDecided, QuarantineNotFound
 from cartflow.logistics.temperature import Finding
@@ -69,7 +70,7 @@ def quarantine_shipment(
         .where(Quarantine.shipment_id == shipment.id, Quarantine.status == QuarantineStatus.OPEN)
         .with_for_update()
     ).scalar_one_or_none()
-    reason = "; ".join(f.message for f in findings)
+    reason = "; ".join(f.as_dict()["message"] for f in findings)
     if quarantine is None:
         quarantine = Quarantine(
             episode_id=shipment.episode_id,
@@ -125,7 +126,7 @@ def get_quarantine(session: Session, *, actor: Actor, quarantine_id: uuid.UUID) 
         .where(Quarantine.id == quarantine_id, episode_scope(actor))
     ).scalar_one_or_none()
     if quarantine is None:
-        raise QuarantineNotFound(f"no quarantine {quarantine_id}")
+        raise QuarantineNotFound(_("no quarantine {quarantine_id}", quarantine_id=quarantine_id))
     return quarantine
 
 
@@ -176,11 +177,13 @@ def decide_quarantine(
     quarantine = get_quarantine(session, actor=actor, quarantine_id=quarantine_id)
     episode = get_episode(session, actor=actor, episode_id=quarantine.episode_id)
     require_any_role(
-        actor, episode, frozenset({Role.QUALIFIED_PERSON}), "deciding on quarantined material"
+        actor, episode, frozenset({Role.QUALIFIED_PERSON}), _("deciding on quarantined material")
     )
     session.refresh(quarantine, with_for_update=True)
     if quarantine.status is not QuarantineStatus.OPEN:
-        raise QuarantineDecided(f"the quarantine was already {quarantine.status.value}")
+        raise QuarantineDecided(
+            _("the quarantine was already {status}", status=quarantine.status.value)
+        )
     before = snapshot(quarantine)
     quarantine.status = (
         QuarantineStatus.RELEASED if decision == "release" else QuarantineStatus.REJECTED

@@ -21,6 +21,7 @@ from cartflow.audit.canonical import snapshot
 from cartflow.audit.service import diff, record_event
 from cartflow.auth.actor import Actor
 from cartflow.errors import Conflict
+from cartflow.i18n import SOURCE_LOCALE, _
 from cartflow.identity.errors import MalformedScan
 from cartflow.identity.isbt128 import ChainOfIdentityId
 from cartflow.identity.scan import Scan, parse_scan
@@ -45,7 +46,10 @@ def parse_scans(scans: Sequence[str]) -> list[Scan]:
         try:
             parsed.append(parse_scan(raw))
         except MalformedScan as error:
-            raise MalformedScan(f"scan {index + 1}: {error.message}", field="scans") from None
+            raise MalformedScan(
+                _("scan {number}: {reason}", number=index + 1, reason=error.args[0]),
+                field="scans",
+            ) from None
     return parsed
 
 
@@ -53,7 +57,7 @@ def judge_scans(
     session: Session, *, episode: Episode, step: HandoffStep, scans: list[Scan], now: dt.datetime
 ) -> list[tuple[Scan, CustodyContainer | None, Verdict]]:
     if episode.chain_of_identity is None:
-        raise Conflict("the episode has no chain of identity identifier", code="APH-001")
+        raise Conflict(_("the episode has no chain of identity identifier"), code="APH-001")
     coi = ChainOfIdentityId.parse(episode.chain_of_identity)
     judged: list[tuple[Scan, CustodyContainer | None, Verdict]] = []
     seen: set[uuid.UUID] = set()
@@ -81,7 +85,7 @@ def judge_scans(
             scan, step=step, episode_id=episode.id, episode_coi=coi, container=facts, now=now
         )
         if container is not None and verdict.accepted and container.id in seen:
-            verdict = Verdict(True, None, "scanned twice in this hand-off", duplicate=True)
+            verdict = Verdict(True, None, _("scanned twice in this hand-off"), duplicate=True)
         if container is not None:
             seen.add(container.id)
         judged.append((scan, container, verdict))
@@ -100,11 +104,14 @@ def open_deviation(
     location: str,
     now: dt.datetime,
 ) -> CustodyDeviation:
+    # The record is kept in the source language whoever reads it later: it is shared by the
+    # center, the site and reviewers abroad, and the rule code names it in every language.
+    recorded = verdict.message.render(SOURCE_LOCALE)
     deviation = CustodyDeviation(
         episode_id=episode.id,
         step=step,
         rule=verdict.rule or "SCAN-REFUSED",
-        message=verdict.message,
+        message=recorded,
         raw_scan=scan.raw,
         scanned_container_id=container.id if container is not None else None,
         location=location,
@@ -121,7 +128,7 @@ def open_deviation(
         record_id=deviation.id,
         action="open",
         after=snapshot(deviation),
-        reason=verdict.message,
+        reason=recorded,
         occurred_at=now,
     )
     return deviation

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
+from cartflow.i18n import _
 from cartflow.models import EpisodeState
 from cartflow.models.custody import (
     ContainerKind,
@@ -82,7 +83,7 @@ class HandoffRequest(BaseModel):
     def _scan_lengths(self) -> HandoffRequest:
         for index, scan in enumerate(self.scans):
             if not 1 <= len(scan) <= 400:
-                raise ValueError(f"scan {index + 1} must be 1 to 400 characters")
+                raise ValueError(_("scan {number} must be 1 to 400 characters", number=index + 1))
         return self
 
 
@@ -174,7 +175,7 @@ class ShipmentCreate(BaseModel):
     @model_validator(mode="after")
     def _window(self) -> ShipmentCreate:
         if self.planned_arrival_at <= self.planned_departure_at:
-            raise ValueError("planned_arrival_at must be after planned_departure_at")
+            raise ValueError(_("planned_arrival_at must be after planned_departure_at"))
         return self
 
 

@@ -35,6 +35,7 @@ from cartflow.episodes.schemas import TransitionRequest
 from cartflow.episodes.service import apply_transition, get_episode
 from cartflow.episodes.workflow import TRANSITIONS
 from cartflow.errors import Conflict, InvalidInput
+from cartflow.i18n import _
 from cartflow.logistics import receipts
 from cartflow.logistics.containers import (
     set_container_status,
@@ -87,7 +88,9 @@ class ScanResult:
     verdict: Verdict
 
 
-_RACED = Verdict(True, None, "recorded by a simultaneous scan of the same container", True)
+_RACED = Verdict(
+    True, None, _("recorded by a simultaneous scan of the same container"), duplicate=True
+)
 
 
 class HandoffRefused(Conflict):
@@ -118,7 +121,7 @@ def _lock_episode(session: Session, *, actor: Actor, episode_id: uuid.UUID) -> E
         select(Episode.id).where(Episode.id == episode_id, episode_scope(actor)).with_for_update()
     ).scalar_one_or_none()
     if locked is None:
-        raise EpisodeNotFound(f"no episode {episode_id}")
+        raise EpisodeNotFound(_("no episode {episode_id}", episode_id=episode_id))
     return get_episode(session, actor=actor, episode_id=episode_id)
 
 
@@ -127,26 +130,38 @@ def _second_person(
 ) -> Actor | None:
     if not rule.two_person:
         if witness is not None:
-            raise InvalidInput(f"{rule.step.value} is done by one person", field="witness")
+            raise InvalidInput(
+                _("{step} is done by one person", step=rule.step.value), field="witness"
+            )
         return None
     if witness is None:
         raise SecondPersonRequired(
-            f"{rule.step.value} needs a second person to confirm with their own password"
+            _(
+                "{step} needs a second person to confirm with their own password",
+                step=rule.step.value,
+            )
         )
     user = session.execute(
         select(User).where(User.username == witness.username)
     ).scalar_one_or_none()
     if user is None or not user.is_active:
-        raise SignatureRefused("the second person's username or password is wrong", field="witness")
+        raise SignatureRefused(
+            _("the second person's username or password is wrong"), field="witness"
+        )
     if user.id == actor.id:
         raise SamePerson(
-            f"{rule.step.value} needs two different people; {user.username} cannot confirm "
-            "their own scan"
+            _(
+                "{step} needs two different people; {username} cannot confirm their own scan",
+                step=rule.step.value,
+                username=user.username,
+            )
         )
     second = Actor(user)
     if not roles_on_episode(second, episode) & rule.roles:
         names = ", ".join(sorted(r.value for r in rule.roles))
-        raise RoleRequired(f"the second person needs one of the roles {names} for this episode")
+        raise RoleRequired(
+            _("the second person needs one of the roles {names} for this episode", names=names)
+        )
     return second
 
 
@@ -180,8 +195,16 @@ def _shipment(
         shipment_id=shipment_id,
     )
     if shipment is None:
-        wanted = "a planned" if rule.shipment_leg is ShipmentLeg.PICKUP else "an in-transit"
-        raise NoShipment(f"{rule.step.value} needs {wanted} shipment of this episode's material")
+        if rule.shipment_leg is ShipmentLeg.PICKUP:
+            message = _(
+                "{step} needs a planned shipment of this episode's material", step=rule.step.value
+            )
+        else:
+            message = _(
+                "{step} needs an in-transit shipment of this episode's material",
+                step=rule.step.value,
+            )
+        raise NoShipment(message)
     return shipment
 
 
@@ -201,17 +224,28 @@ def record_handoff(
     """Judge every scan; record the hand-off if all pass, else open deviations and say why."""
     rule = STEPS[step]
     if not scans:
-        raise InvalidInput("a hand-off needs at least one scan", field="scans")
+        raise InvalidInput(_("a hand-off needs at least one scan"), field="scans")
     parsed = parse_scans(scans)
     moment = now or utcnow()
     episode = _lock_episode(session, actor=actor, episode_id=episode_id)
     if not roles_on_episode(actor, episode) & rule.roles:
         names = ", ".join(sorted(r.value for r in rule.roles))
-        raise RoleRequired(f"{step.value} needs one of the roles {names} for this episode")
+        raise RoleRequired(
+            _(
+                "{step} needs one of the roles {names} for this episode",
+                step=step.value,
+                names=names,
+            )
+        )
     if episode.state not in rule.episode_states:
         allowed = ", ".join(sorted(s.value for s in rule.episode_states))
         raise StepNotNow(
-            f"{step.value} happens when the episode is {allowed}; it is {episode.state.value}"
+            _(
+                "{step} happens when the episode is {allowed}; it is {state}",
+                step=step.value,
+                allowed=allowed,
+                state=episode.state.value,
+            )
         )
     second = _second_person(session, actor=actor, episode=episode, rule=rule, witness=witness)
     judged = judge_scans(session, episode=episode, step=step, scans=parsed, now=moment)
@@ -238,7 +272,8 @@ def record_handoff(
             )
         first = refused[0][2]
         outcome.refusal = HandoffRefused(
-            f"{first.rule}: {first.message}", code=first.rule or HandoffRefused.code
+            _("{rule}: {reason}", rule=first.rule, reason=first.message),
+            code=first.rule or HandoffRefused.code,
         )
         return outcome
 

@@ -26,6 +26,7 @@ from cartflow.auth.scope import episode_scope
 from cartflow.db.base import utcnow
 from cartflow.episodes.service import get_episode
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.logistics.containers import require_any_role
 from cartflow.logistics.errors import (
     DuplicateTemperatureFile,
@@ -95,13 +96,29 @@ def create_shipment(
     """Plan a shipment; the cold-chain limits come from the material and the product."""
     episode = get_episode(session, actor=actor, episode_id=episode_id)
     leg = _leg(data.material)
-    require_any_role(actor, episode, PLANNERS[leg], f"planning a {leg} shipment")
+    apheresis = leg == "apheresis"
+    require_any_role(
+        actor,
+        episode,
+        PLANNERS[leg],
+        _("planning an apheresis shipment") if apheresis else _("planning a product shipment"),
+    )
     if episode.state not in PLAN_STATES[leg]:
         allowed = ", ".join(sorted(s.value for s in PLAN_STATES[leg]))
-        raise StepNotNow(
-            f"a {leg} shipment is planned when the episode is {allowed}; it is "
-            f"{episode.state.value}"
+        message = (
+            _(
+                "an apheresis shipment is planned when the episode is {allowed}; it is {state}",
+                allowed=allowed,
+                state=episode.state.value,
+            )
+            if apheresis
+            else _(
+                "a product shipment is planned when the episode is {allowed}; it is {state}",
+                allowed=allowed,
+                state=episode.state.value,
+            )
         )
+        raise StepNotNow(message)
     product = episode.product
     try:
         limits = limits_for(
@@ -112,7 +129,9 @@ def create_shipment(
         )
     except ValueError as error:
         field = "max_transit_hours" if data.max_transit_hours is not None else "material"
-        raise InvalidInput(f"{product.code}: {error}", field=field) from None
+        raise InvalidInput(
+            _("{product}: {reason}", product=product.code, reason=error.args[0]), field=field
+        ) from None
     shipment = Shipment(
         episode_id=episode.id,
         material=data.material,
@@ -149,7 +168,7 @@ def get_shipment(session: Session, *, actor: Actor, shipment_id: uuid.UUID) -> S
         .where(Shipment.id == shipment_id, episode_scope(actor))
     ).scalar_one_or_none()
     if shipment is None:
-        raise ShipmentNotFound(f"no shipment {shipment_id}")
+        raise ShipmentNotFound(_("no shipment {shipment_id}", shipment_id=shipment_id))
     return shipment
 
 
@@ -188,7 +207,10 @@ def open_shipment(
     rows = list(session.execute(stmt).scalars())
     if len(rows) > 1:
         raise ShipmentState(
-            f"the episode has {len(rows)} such shipments; name the one with shipment_id"
+            _(
+                "the episode has {count} such shipments; name the one with shipment_id",
+                count=len(rows),
+            )
         )
     return rows[0] if rows else None
 
@@ -211,7 +233,9 @@ def incoming(session: Session, *, actor: Actor) -> list[tuple[Shipment, str, str
     centers = actor.center_ids(*CENTER_STAFF)
     sites = actor.site_ids(Role.PLANNER, Role.QC_ANALYST, Role.QUALIFIED_PERSON)
     if not centers and not sites:
-        raise RoleRequired("the incoming worklist is for staff of a center or a manufacturing site")
+        raise RoleRequired(
+            _("the incoming worklist is for staff of a center or a manufacturing site")
+        )
     rows = session.execute(
         select(Shipment, Patient.pseudonym, Product.code)
         .join(Episode, Episode.id == Shipment.episode_id)
@@ -251,18 +275,21 @@ def import_temperature_file(
     """Store a data logger file whole and apply the cold-chain limits to its transit readings."""
     shipment = get_shipment(session, actor=actor, shipment_id=shipment_id)
     episode = get_episode(session, actor=actor, episode_id=shipment.episode_id)
-    require_any_role(actor, episode, LOGGER_READERS, "importing a temperature file")
+    require_any_role(actor, episode, LOGGER_READERS, _("importing a temperature file"))
     if shipment.status not in (ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED):
         raise ShipmentState(
-            f"the shipment is {shipment.status.value}; a logger file is read once it has left"
+            _(
+                "the shipment is {status}; a logger file is read once it has left",
+                status=shipment.status.value,
+            )
         )
     if len(content) > MAX_FILE_BYTES:
-        raise MalformedTemperatureFile(f"the file is over {MAX_FILE_BYTES} bytes")
+        raise MalformedTemperatureFile(_("the file is over {limit} bytes", limit=MAX_FILE_BYTES))
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:
         line = content[: error.start].count(b"\n") + 1
-        raise MalformedTemperatureFile("not UTF-8 text", line=line) from None
+        raise MalformedTemperatureFile(_("not UTF-8 text"), line=line) from None
     readings = parse_temperature_csv(text)
     digest = hashlib.sha256(content).hexdigest()
     if session.execute(
@@ -270,7 +297,7 @@ def import_temperature_file(
             TemperatureImport.shipment_id == shipment.id, TemperatureImport.sha256 == digest
         )
     ).first():
-        raise DuplicateTemperatureFile("this file was already imported for the shipment")
+        raise DuplicateTemperatureFile(_("this file was already imported for the shipment"))
     findings = temperature_findings(
         readings, shipment_limits(shipment), start=shipment.departed_at, end=shipment.arrived_at
     )

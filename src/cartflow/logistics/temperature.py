@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from cartflow.i18n import SOURCE_LOCALE, Message, _, ngettext_lazy
 from cartflow.logistics.errors import MalformedTemperatureFile
 from cartflow.models.logistics_shipment import ShipmentMaterial
 
@@ -54,11 +55,18 @@ class ColdChainLimits:
 
 @dataclass(frozen=True)
 class Finding:
+    """An excursion. `text` reads in the reader's language; the stored record (`as_dict`, the
+    quarantine's reason) keeps the source language, like every record the whole network reads."""
+
     rule: str
-    message: str
+    text: Message
+
+    @property
+    def message(self) -> str:
+        return str(self.text)
 
     def as_dict(self) -> dict[str, str]:
-        return {"rule": self.rule, "message": self.message}
+        return {"rule": self.rule, "message": self.text.render(SOURCE_LOCALE)}
 
 
 def limits_for(
@@ -71,7 +79,7 @@ def limits_for(
     """The limits a shipment of `material` is held to; `max_transit_hours` may only tighten."""
     if material is ShipmentMaterial.FRESH_APHERESIS:
         if fresh_max_hours is None:
-            raise ValueError("the product takes cryopreserved apheresis, not fresh")
+            raise ValueError(_("the product takes cryopreserved apheresis, not fresh"))
         base = ColdChainLimits(FRESH_MIN_C, FRESH_MAX_C, fresh_max_hours)
     elif material is ShipmentMaterial.CRYOPRESERVED_APHERESIS:
         base = ColdChainLimits(None, VAPOUR_PHASE_MAX_C, DRY_SHIPPER_HOLD_HOURS)
@@ -80,7 +88,11 @@ def limits_for(
     if max_transit_hours is not None:
         if not 0 < max_transit_hours <= base.max_transit_hours:
             raise ValueError(
-                f"max_transit_hours must be 1 to {base.max_transit_hours} for {material.value}"
+                _(
+                    "max_transit_hours must be 1 to {maximum} for {material}",
+                    maximum=base.max_transit_hours,
+                    material=material.value,
+                )
             )
         return ColdChainLimits(base.min_celsius, base.max_celsius, max_transit_hours)
     return base
@@ -91,11 +103,12 @@ def _timestamp(text: str, line: int) -> dt.datetime:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise MalformedTemperatureFile(
-            f"timestamp {text!r} is not ISO 8601 (e.g. 2026-03-01T08:00:00+03:00)", line=line
+            _("timestamp {text!r} is not ISO 8601 (e.g. 2026-03-01T08:00:00+03:00)", text=text),
+            line=line,
         ) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise MalformedTemperatureFile(
-            f"timestamp {text!r} has no UTC offset; add +03:00 or Z", line=line
+            _("timestamp {text!r} has no UTC offset; add +03:00 or Z", text=text), line=line
         )
     return moment.astimezone(dt.UTC)
 
@@ -105,12 +118,13 @@ def _celsius(text: str, line: int) -> float:
         value = float(text)
     except ValueError:
         raise MalformedTemperatureFile(
-            f"temperature {text!r} is not a number (use a dot for decimals)", line=line
+            _("temperature {text!r} is not a number (use a dot for decimals)", text=text),
+            line=line,
         ) from None
     low, high = _PLAUSIBLE_C
     if not math.isfinite(value) or not low <= value <= high:
         raise MalformedTemperatureFile(
-            f"temperature {text!r} °C is not a physical reading", line=line
+            _("temperature {text!r} °C is not a physical reading", text=text), line=line
         )
     return value
 
@@ -133,20 +147,30 @@ def parse_temperature_csv(text: str) -> list[Reading]:
                 continue
             if len(cells) != 2:
                 raise MalformedTemperatureFile(
-                    f"expected 2 fields (timestamp, celsius), found {len(cells)}", line=line
+                    _("expected 2 fields (timestamp, celsius), found {found}", found=len(cells)),
+                    line=line,
                 )
             reading = Reading(line, _timestamp(cells[0], line), _celsius(cells[1], line))
             if readings and reading.recorded_at <= readings[-1].recorded_at:
                 raise MalformedTemperatureFile(
-                    f"timestamp {cells[0]!r} is not after line {readings[-1].line}'s", line=line
+                    _(
+                        "timestamp {text!r} is not after line {previous}'s",
+                        text=cells[0],
+                        previous=readings[-1].line,
+                    ),
+                    line=line,
                 )
             readings.append(reading)
             if len(readings) > MAX_READINGS:
-                raise MalformedTemperatureFile(f"more than {MAX_READINGS} readings", line=line)
+                raise MalformedTemperatureFile(
+                    _("more than {limit} readings", limit=MAX_READINGS), line=line
+                )
     except csv.Error as error:
-        raise MalformedTemperatureFile(str(error), line=reader.line_num) from None
+        raise MalformedTemperatureFile(
+            _("not a readable CSV line: {reason}", reason=str(error)), line=reader.line_num
+        ) from None
     if not readings:
-        raise MalformedTemperatureFile("the file holds no readings")
+        raise MalformedTemperatureFile(_("the file holds no readings"))
     return readings
 
 
@@ -169,7 +193,7 @@ def temperature_findings(
     ]
     if not window:
         return [
-            Finding("TEMP-NO-DATA", "no reading covers the transit: the cold chain is unproven")
+            Finding("TEMP-NO-DATA", _("no reading covers the transit: the cold chain is unproven"))
         ]
     findings: list[Finding] = []
     high = [r for r in window if r.celsius > limits.max_celsius]
@@ -178,8 +202,15 @@ def temperature_findings(
         findings.append(
             Finding(
                 "TEMP-HIGH",
-                f"{len(high)} reading(s) above {limits.max_celsius:g} °C, the highest "
-                f"{worst.celsius:g} °C at {_fmt(worst.recorded_at)} (line {worst.line})",
+                ngettext_lazy(
+                    "{n} reading above {limit} °C, the highest {worst} °C at {at} (line {line})",
+                    "{n} readings above {limit} °C, the highest {worst} °C at {at} (line {line})",
+                    len(high),
+                    limit=f"{limits.max_celsius:g}",
+                    worst=f"{worst.celsius:g}",
+                    at=_fmt(worst.recorded_at),
+                    line=worst.line,
+                ),
             )
         )
     if limits.min_celsius is not None:
@@ -189,8 +220,16 @@ def temperature_findings(
             findings.append(
                 Finding(
                     "TEMP-LOW",
-                    f"{len(low)} reading(s) below {limits.min_celsius:g} °C, the lowest "
-                    f"{worst.celsius:g} °C at {_fmt(worst.recorded_at)} (line {worst.line})",
+                    ngettext_lazy(
+                        "{n} reading below {limit} °C, the lowest {worst} °C at {at} (line {line})",
+                        "{n} readings below {limit} °C, the lowest {worst} °C at {at} "
+                        "(line {line})",
+                        len(low),
+                        limit=f"{limits.min_celsius:g}",
+                        worst=f"{worst.celsius:g}",
+                        at=_fmt(worst.recorded_at),
+                        line=worst.line,
+                    ),
                 )
             )
     return findings
@@ -212,7 +251,11 @@ def transit_findings(
         findings.append(
             Finding(
                 "TRANSIT-TIME",
-                f"{hours:.1f} h in transit, over the {limits.max_transit_hours} h maximum",
+                _(
+                    "{hours} h in transit, over the {limit} h maximum",
+                    hours=f"{hours:.1f}",
+                    limit=limits.max_transit_hours,
+                ),
             )
         )
     if fresh and collected_at is not None and arrived_at - collected_at > limit:
@@ -220,8 +263,12 @@ def transit_findings(
         findings.append(
             Finding(
                 "FRESH-TIME-LIMIT",
-                f"received {hours:.1f} h after collection, over the product's "
-                f"{limits.max_transit_hours} h limit for fresh apheresis",
+                _(
+                    "received {hours} h after collection, over the product's {limit} h limit "
+                    "for fresh apheresis",
+                    hours=f"{hours:.1f}",
+                    limit=limits.max_transit_hours,
+                ),
             )
         )
     return findings
@@ -232,11 +279,18 @@ def reading_at_handoff(limits: ColdChainLimits, celsius: float) -> list[Finding]
     if celsius > limits.max_celsius or (
         limits.min_celsius is not None and celsius < limits.min_celsius
     ):
-        low = f"{limits.min_celsius:g} to " if limits.min_celsius is not None else "at most "
-        return [
-            Finding(
-                "TEMP-AT-RECEIPT",
-                f"{celsius:g} °C read at receipt, outside {low}{limits.max_celsius:g} °C",
+        if limits.min_celsius is not None:
+            text = _(
+                "{celsius} °C read at receipt, outside {low} to {high} °C",
+                celsius=f"{celsius:g}",
+                low=f"{limits.min_celsius:g}",
+                high=f"{limits.max_celsius:g}",
             )
-        ]
+        else:
+            text = _(
+                "{celsius} °C read at receipt, outside at most {high} °C",
+                celsius=f"{celsius:g}",
+                high=f"{limits.max_celsius:g}",
+            )
+        return [Finding("TEMP-AT-RECEIPT", text)]
     return []

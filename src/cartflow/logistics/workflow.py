@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Final
 
 from cartflow.audit.signatures import IDENTITY_VERIFIED_AT_BEDSIDE, RECEIVED_AND_VERIFIED
+from cartflow.i18n import Message, _
 from cartflow.identity.isbt128 import ChainOfIdentityId
 from cartflow.identity.scan import (
     ExpectedContainer,
@@ -59,6 +60,26 @@ class CustodyRule(StrEnum):
     OUT_OF_SEQUENCE = "CUSTODY-OUT-OF-SEQUENCE"
 
 
+KIND_LABELS: Final[Mapping[ContainerKind, Message]] = MappingProxyType(
+    {
+        K.COLLECTION_BAG: _("collection bag"),
+        K.PRODUCT_BAG: _("product bag"),
+        K.CASSETTE: _("cassette"),
+        K.SHIPPER: _("shipper"),
+    }
+)
+"""What people call each kind of container (the enum value stays the machine's name)."""
+
+STATUS_LABELS: Final[Mapping[ContainerStatus, Message]] = MappingProxyType(
+    {
+        ContainerStatus.IN_USE: _("in use"),
+        ContainerStatus.CONSUMED: _("consumed"),
+        ContainerStatus.QUARANTINED: _("quarantined"),
+        ContainerStatus.DISCARDED: _("discarded"),
+    }
+)
+
+
 class ShipmentLeg(StrEnum):
     PICKUP = "pickup"
     RECEIPT = "receipt"
@@ -70,7 +91,7 @@ class StepRule:
     to: CustodianKind
     roles: frozenset[Role]
     episode_states: frozenset[EpisodeState]
-    description: str
+    description: Message
     two_person: bool = False
     witness_meaning: str | None = None
     transition: str | None = None
@@ -91,7 +112,7 @@ STEPS: Final[Mapping[HandoffStep, StepRule]] = MappingProxyType(
                 CustodianKind.CENTER,
                 frozenset({Role.APHERESIS_NURSE}),
                 frozenset({S.SLOT_BOOKED, S.APHERESIS_COLLECTED}),
-                "The nurse scans the labelled collection bag at the end of apheresis.",
+                _("The nurse scans the labelled collection bag at the end of apheresis."),
                 transition="record_apheresis",
             ),
             StepRule(
@@ -99,7 +120,7 @@ STEPS: Final[Mapping[HandoffStep, StepRule]] = MappingProxyType(
                 CustodianKind.COURIER,
                 frozenset({Role.COURIER}),
                 frozenset({S.APHERESIS_COLLECTED}),
-                "The courier takes the collection bags from the center.",
+                _("The courier takes the collection bags from the center."),
                 shipment_leg=ShipmentLeg.PICKUP,
                 materials=_APHERESIS,
             ),
@@ -108,7 +129,7 @@ STEPS: Final[Mapping[HandoffStep, StepRule]] = MappingProxyType(
                 CustodianKind.SITE,
                 SITE_OPERATORS,
                 frozenset({S.APHERESIS_COLLECTED}),
-                "The manufacturing site receives the collection bags.",
+                _("The manufacturing site receives the collection bags."),
                 shipment_leg=ShipmentLeg.RECEIPT,
                 materials=_APHERESIS,
             ),
@@ -117,22 +138,24 @@ STEPS: Final[Mapping[HandoffStep, StepRule]] = MappingProxyType(
                 CustodianKind.SITE,
                 SITE_OPERATORS,
                 frozenset({S.IN_MANUFACTURING, S.QC}),
-                "The filled product bags and cassettes go into the site's cryostore; the "
-                "collection bags the batch used are consumed.",
+                _(
+                    "The filled product bags and cassettes go into the site's cryostore; the "
+                    "collection bags the batch used are consumed."
+                ),
             ),
             StepRule(
                 H.RELEASE,
                 CustodianKind.SITE,
                 frozenset({Role.QUALIFIED_PERSON}),
                 frozenset({S.RELEASED}),
-                "The qualified person's released product is scanned out of quarantine storage.",
+                _("The qualified person's released product is scanned out of quarantine storage."),
             ),
             StepRule(
                 H.PRODUCT_PICKUP,
                 CustodianKind.COURIER,
                 frozenset({Role.COURIER}),
                 frozenset({S.RELEASED}),
-                "The courier takes the product bags, cassettes and the dry shipper.",
+                _("The courier takes the product bags, cassettes and the dry shipper."),
                 transition="ship",
                 shipment_leg=ShipmentLeg.PICKUP,
                 materials=_PRODUCT,
@@ -142,7 +165,7 @@ STEPS: Final[Mapping[HandoffStep, StepRule]] = MappingProxyType(
                 CustodianKind.CENTER,
                 CENTER_STAFF,
                 frozenset({S.SHIPPED}),
-                "Two people at the center receive the shipper and verify the product.",
+                _("Two people at the center receive the shipper and verify the product."),
                 two_person=True,
                 witness_meaning=RECEIVED_AND_VERIFIED,
                 transition="receive",
@@ -154,14 +177,17 @@ STEPS: Final[Mapping[HandoffStep, StepRule]] = MappingProxyType(
                 CustodianKind.CENTER,
                 CENTER_STAFF,
                 frozenset({S.RECEIVED, S.LYMPHODEPLETION}),
-                "The center stores the product in its own LN2 storage until infusion.",
+                _("The center stores the product in its own LN2 storage until infusion."),
             ),
             StepRule(
                 H.BEDSIDE,
                 CustodianKind.PATIENT,
                 frozenset({Role.CLINICIAN, Role.APHERESIS_NURSE}),
                 frozenset({S.LYMPHODEPLETION}),
-                "Two people verify patient and product identity at the bedside; the bag is used.",
+                _(
+                    "Two people verify patient and product identity at the bedside; "
+                    "the bag is used."
+                ),
                 two_person=True,
                 witness_meaning=IDENTITY_VERIFIED_AT_BEDSIDE,
                 consumes=True,
@@ -228,11 +254,11 @@ class ContainerFacts:
 class Verdict:
     accepted: bool
     rule: str | None
-    message: str
+    message: Message
     duplicate: bool = False
 
 
-def _refuse(rule: StrEnum, message: str) -> Verdict:
+def _refuse(rule: StrEnum, message: Message) -> Verdict:
     return Verdict(False, rule.value, message)
 
 
@@ -251,44 +277,67 @@ def judge_scan(
     if scan.coi is not None and scan.coi != episode_coi:
         return _refuse(
             ScanRule.WRONG_EPISODE,
-            f"COI {scan.coi.eye_readable} is not this episode's ({episode_coi.eye_readable}); "
-            "stop: this container belongs to another patient",
+            _(
+                "COI {scanned} is not this episode's ({expected}); "
+                "stop: this container belongs to another patient",
+                scanned=scan.coi.eye_readable,
+                expected=episode_coi.eye_readable,
+            ),
         )
     if scan.din is None:
         return _refuse(
             ScanRule.NOT_IDENTIFIED,
-            "the scan has no DIN; scan the container's DIN bar code or its Data Matrix",
+            _("the scan has no DIN; scan the container's DIN bar code or its Data Matrix"),
         )
     if container is None:
         return _refuse(
             CustodyRule.UNKNOWN_CONTAINER,
-            f"DIN {scan.din.eye_readable} is not a registered container; stop and check the label",
+            _(
+                "DIN {din} is not a registered container; stop and check the label",
+                din=scan.din.eye_readable,
+            ),
         )
     if container.episode_id != episode_id:
         return _refuse(
             ScanRule.WRONG_EPISODE,
-            f"DIN {scan.din.eye_readable} belongs to another episode, not to COI "
-            f"{episode_coi.eye_readable}; stop: this container belongs to another patient",
+            _(
+                "DIN {din} belongs to another episode, not to COI {coi}; "
+                "stop: this container belongs to another patient",
+                din=scan.din.eye_readable,
+                coi=episode_coi.eye_readable,
+            ),
         )
     if step in container.done_steps:
-        return Verdict(True, None, f"already recorded at {step.value}", duplicate=True)
+        return Verdict(True, None, _("already recorded at {step}", step=step.value), duplicate=True)
     if container.status in (ContainerStatus.CONSUMED, ContainerStatus.DISCARDED):
         return _refuse(
             CustodyRule.CONSUMED,
-            f"DIN {scan.din.eye_readable} is {container.status.value}; it cannot be handed on",
+            _(
+                "DIN {din} is {status}; it cannot be handed on",
+                din=scan.din.eye_readable,
+                status=STATUS_LABELS[container.status],
+            ),
         )
     if container.status is ContainerStatus.QUARANTINED:
         return _refuse(
             CustodyRule.QUARANTINED,
-            f"DIN {scan.din.eye_readable} is in quarantine until a qualified person decides",
+            _(
+                "DIN {din} is in quarantine until a qualified person decides",
+                din=scan.din.eye_readable,
+            ),
         )
     expected_step = next_step(container.kind, container.last_step)
     if expected_step is not step:
-        where = expected_step.value if expected_step else "no further hand-off"
+        where = expected_step.value if expected_step else _("no further hand-off")
         return _refuse(
             CustodyRule.OUT_OF_SEQUENCE,
-            f"DIN {scan.din.eye_readable} is a {container.kind.value.replace('_', ' ')} whose "
-            f"next hand-off is {where}, not {step.value}",
+            _(
+                "DIN {din} is a {kind} whose next hand-off is {expected}, not {step}",
+                din=scan.din.eye_readable,
+                kind=KIND_LABELS[container.kind],
+                expected=where,
+                step=step.value,
+            ),
         )
     decision = verify_scan(container.expected, scan, now=now)
     if not decision.accepted:

@@ -25,6 +25,7 @@ from cartflow.auth.actor import Actor
 from cartflow.db.session import DbSession
 from cartflow.episodes import service as episodes
 from cartflow.errors import CartflowError, InvalidInput
+from cartflow.i18n import _, gettext, supported
 from cartflow.identity.errors import MalformedScan
 from cartflow.identity.labels_pdf import render_label_pdf
 from cartflow.identity.scan import parse_scan
@@ -75,7 +76,10 @@ def _station(
         "step": step,
         "rule": next((r for r in custody.steps if r.step is step), None),
         "due": custody_views.due_at(custody.containers, step) if step else [],
-        "labels": custody_views.STEP_LABELS,
+        **custody_views.labels(),
+        "zone": custody_views.page_zone(actor, episode),
+        # The plannable materials share one direction at a time (apheresis out, product back).
+        "route": custody_views.route(episode, custody.plannable[0]) if custody.plannable else None,
         "errors": errors or {},
         "outcome": outcome,
         "scans": scans,
@@ -96,12 +100,13 @@ def scan_station(
     if episode is not None:
         return _station(request, session, actor, episode, step=step)
     error = ""
+    not_found = False
     if coi:
         try:
             found = parse_scan(coi).coi
             if found is None:
-                raise MalformedScan("this label carries no chain of identity identifier")
-            rows, _ = episodes.list_episodes(
+                raise MalformedScan(_("this label carries no chain of identity identifier"))
+            rows, _total = episodes.list_episodes(
                 session,
                 actor=actor,
                 filters=episodes.EpisodeFilter(chain_of_identity=found.value),
@@ -110,7 +115,8 @@ def scan_station(
             )
             if rows:
                 return RedirectResponse(f"/scan?episode={rows[0].id}", status_code=303)
-            error = f"no episode {found.value} among yours"
+            error = gettext("no episode {coi} among yours", coi=found.value)
+            not_found = True
         except CartflowError as exc:
             error = exc.message
     return render(
@@ -118,7 +124,7 @@ def scan_station(
         "scan_find.html",
         {"error": error, "coi": coi or ""},
         actor=actor,
-        status_code=404 if error.startswith("no episode") else 200,
+        status_code=404 if not_found else 200,
     )
 
 
@@ -141,7 +147,7 @@ def scan_submit(
             actor,
             episode_id,
             step=None,
-            errors={"step": "choose the hand-off"},
+            errors={"step": gettext("choose the hand-off")},
             scans=raw,
             status_code=422,
         )
@@ -159,7 +165,7 @@ def scan_submit(
                 actor,
                 episode_id,
                 step=step,
-                errors={"temperature_c": "a temperature in °C, e.g. -150"},
+                errors={"temperature_c": gettext("a temperature in °C, e.g. -150")},
                 scans=raw,
                 status_code=422,
             )
@@ -202,7 +208,7 @@ def label_containers(
         kind = ContainerKind(fields.get("kind", ""))
         count = int(fields.get("count", "1") or "1")
     except ValueError as exc:
-        raise InvalidInput("choose the kind and number of containers", field="kind") from exc
+        raise InvalidInput(_("choose the kind and number of containers"), field="kind") from exc
     containers_service.register_containers(
         session, actor=actor, episode_id=episode_id, kind=kind, count=count
     )
@@ -211,9 +217,14 @@ def label_containers(
 
 
 @router.get("/containers/{container_id}/label.pdf")
-def container_label(container_id: uuid.UUID, session: DbSession, actor: PageActor) -> Response:
+def container_label(
+    container_id: uuid.UUID, session: DbSession, actor: PageActor, lang: str | None = None
+) -> Response:
+    """The label in the user's language, or in `lang` (ru, en) when a printer needs another."""
     container = containers_service.get_container(session, actor=actor, container_id=container_id)
-    content = containers_service.label_content(session, actor=actor, container=container)
+    content = containers_service.label_content(
+        session, actor=actor, container=container, locale=supported(lang)
+    )
     return Response(
         render_label_pdf(content),
         media_type="application/pdf",
@@ -225,7 +236,7 @@ def _local(value: str, zone: str, field: str) -> dt.datetime:
     try:
         naive = dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        raise InvalidInput(f"{field}: a date and time", field=field) from exc
+        raise InvalidInput(_("{field}: a date and time", field=field), field=field) from exc
     return naive.replace(tzinfo=zoneinfo.ZoneInfo(zone)) if naive.tzinfo is None else naive
 
 
@@ -241,14 +252,18 @@ def plan_shipment(
     values = filled(fields, "material", "shipper_serial", "courier", "tracking_number")
     try:
         material = ShipmentMaterial(values.get("material", ""))
-        leg = custody_views.MATERIAL_LEG[material]
-        place = episode.center if leg == "apheresis" else episode.manufacturing_site
-        zone = place.timezone
+        # Each time is typed as the clock shows it where it happens: departure at the origin,
+        # arrival at the destination.
+        ends = custody_views.route(episode, material)
         data = ShipmentCreate.model_validate(
             {
                 **values,
-                "planned_departure_at": _local(fields.get("departure", ""), zone, "departure"),
-                "planned_arrival_at": _local(fields.get("arrival", ""), zone, "arrival"),
+                "planned_departure_at": _local(
+                    fields.get("departure", ""), ends.origin_zone, "departure"
+                ),
+                "planned_arrival_at": _local(
+                    fields.get("arrival", ""), ends.destination_zone, "arrival"
+                ),
             }
         )
         create_shipment(session, actor=actor, episode_id=episode_id, data=data)
@@ -281,7 +296,7 @@ def plan_shipment(
             actor,
             episode_id,
             step=None,
-            errors={"material": "choose the material"},
+            errors={"material": gettext("choose the material")},
             status_code=422,
         )
     return RedirectResponse(f"/scan?episode={episode_id}", status_code=303)
@@ -294,4 +309,9 @@ def courier_worklist(request: Request, session: DbSession, actor: PageActor) -> 
         views.row(actor, e) for e in views.open_episodes(session, actor=actor, states=PICKUP_STATES)
     ]
     held = custody_service.holdings(session, actor=actor)
-    return render(request, "courier.html", {"pickups": pickups, "held": held}, actor=actor)
+    return render(
+        request,
+        "courier.html",
+        {"pickups": pickups, "held": held, **custody_views.labels()},
+        actor=actor,
+    )
