@@ -5,43 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy.orm import Session
 
-from cartflow.app import create_app
-from cartflow.config import Settings
-from cartflow.db.session import get_session
 from cartflow.models import Role
-from cartflow.registry.endpoints import router
 from cartflow.registry.km import kaplan_meier
 from tests.factories import auth, make_user
 from tests.registry.test_cohorts import Cohort, build_cohort
-
-
-@pytest.fixture
-def api(settings: Settings, session: Session) -> Iterator[TestClient]:
-    """The real app; the registry router is added here until the lead mounts it."""
-    app = create_app(settings)
-    if not any(getattr(r, "path", "") == "/api/v1/registry/cohort" for r in app.routes):
-        app.include_router(router, prefix="/api/v1")
-
-    def _session() -> Iterator[Session]:
-        session.commit()
-        try:
-            yield session
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
-
-    app.dependency_overrides[get_session] = _session
-    with TestClient(app) as client:
-        yield client
-    app.state.engine.dispose()
 
 
 @pytest.fixture

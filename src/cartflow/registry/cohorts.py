@@ -19,6 +19,7 @@ import datetime as dt
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
 from sqlalchemy import Select, select
@@ -47,6 +48,15 @@ CENTER_READERS = (Role.REGISTRY_ANALYST, Role.COORDINATOR, Role.CLINICIAN)
 
 class CenterNotFound(NotFound):
     code = "REGISTRY-CENTER-NOT-FOUND"
+
+
+class GroupBy(StrEnum):
+    """What a registry analysis compares: one group, or one per product, center or disease."""
+
+    NONE = "none"
+    PRODUCT = "product"
+    CENTER = "center"
+    DIAGNOSIS = "diagnosis"
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ class CohortMember:
     product_code: str
     product_name: str
     isbt_product_code: str
+    gene_modified: bool
     chain_of_identity: str | None
     diagnosis: Diagnosis
     age_at_referral: int
@@ -94,6 +105,17 @@ class CohortMember:
     infused_on: dt.date | None
     withdrawal_reason: WithdrawalReason | None
     withdrawn_from_state: EpisodeState | None
+    withdrawn_on: dt.date | None = None
+
+    def group(self, by: GroupBy) -> str:
+        """The label of this member's group (``"all"`` when nothing is compared)."""
+        if by is GroupBy.PRODUCT:
+            return self.product_code
+        if by is GroupBy.CENTER:
+            return self.center_code
+        if by is GroupBy.DIAGNOSIS:
+            return self.diagnosis.value
+        return "all"
 
 
 @dataclass(frozen=True)
@@ -189,6 +211,7 @@ def select_cohort(session: Session, *, actor: Actor, filters: CohortFilter) -> l
                 product_code=product.code,
                 product_name=product.name,
                 isbt_product_code=product.isbt_product_code,
+                gene_modified=product.gene_modified,
                 chain_of_identity=episode.chain_of_identity,
                 diagnosis=patient.diagnosis,
                 age_at_referral=age,
@@ -203,6 +226,11 @@ def select_cohort(session: Session, *, actor: Actor, filters: CohortFilter) -> l
                 ),
                 withdrawal_reason=episode.withdrawal_reason,
                 withdrawn_from_state=episode.withdrawn_from_state,
+                withdrawn_on=(
+                    local_date(episode.state_changed_at, center.timezone)
+                    if episode.state is EpisodeState.WITHDRAWN
+                    else None
+                ),
             )
         )
     return members

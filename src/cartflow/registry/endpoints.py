@@ -1,4 +1,5 @@
-"""Registry outputs over HTTP: cohort counts, overall survival (JSON and PNG), rates and exports.
+"""Registry outputs over HTTP: cohort counts, survival end points by group with log-rank tests
+(JSON and PNG), rates and exports (tables, the CIBMTR follow-up data set, FHIR).
 
 Every endpoint takes the cohort filters as query parameters (`schemas.CohortQuery`) and reads only
 the centers the caller may see (`cohorts.visible_centers`). Heavy imports (matplotlib, pyarrow,
@@ -17,16 +18,27 @@ from cartflow.auth.dependencies import CurrentActor
 from cartflow.db.base import utcnow
 from cartflow.db.session import DbSession
 from cartflow.errors import Conflict
-from cartflow.registry.cohorts import CohortMember, itt_counts, select_cohort
+from cartflow.i18n import _
+from cartflow.registry.cohorts import CohortMember, GroupBy, itt_counts, select_cohort
 from cartflow.registry.km import CIType
+from cartflow.registry.outcome_times import Endpoint
 from cartflow.registry.schemas import CohortOut, CohortQuery, SummaryOut
-from cartflow.registry.service import Censoring, build_export, overall_survival, summarise
-from cartflow.registry.summaries import km_by_group, km_report
+from cartflow.registry.service import (
+    Censoring,
+    EndpointTimes,
+    build_export,
+    endpoint_times,
+    follow_up_subjects,
+    summarise,
+)
+from cartflow.registry.summaries import km_by_group, km_report, logrank_report
 
 router = APIRouter(tags=["registry"])
 
 Filters = Annotated[CohortQuery, Query()]
-ExportTable = Literal["patients", "diagnoses", "procedures", "products", "toxicities", "responses"]
+ExportTable = Literal[
+    "patients", "diagnoses", "procedures", "products", "toxicities", "responses", "followup"
+]
 
 
 class EmptyCohort(Conflict):
@@ -42,21 +54,63 @@ def cohort(session: DbSession, actor: CurrentActor, filters: Filters) -> CohortO
     return CohortOut.model_validate(itt_counts(_cohort(session, actor, filters)))
 
 
+def _times(
+    session: DbSession,
+    actor: CurrentActor,
+    filters: CohortQuery,
+    endpoint: Endpoint,
+    censor: Censoring,
+    group_by: GroupBy,
+) -> EndpointTimes:
+    return endpoint_times(
+        session,
+        _cohort(session, actor, filters),
+        endpoint=endpoint,
+        today=utcnow().date(),
+        censor=censor,
+        group_by=group_by,
+    )
+
+
 @router.get("/registry/survival")
 def survival(
     session: DbSession,
     actor: CurrentActor,
     filters: Filters,
+    endpoint: Endpoint = Endpoint.OS,
+    group_by: GroupBy = GroupBy.NONE,
     ci: CIType = "log",
     censor: Censoring = "last_contact",
 ) -> dict[str, object]:
-    """Overall survival from infusion (days), Kaplan-Meier with 95 % CI, as `registry km --json`."""
-    times = overall_survival(
-        session, _cohort(session, actor, filters), today=utcnow().date(), censor=censor
-    )
-    if not times.days:
-        return {"groups": []}
-    return {"groups": km_report(km_by_group(times.days, times.events, ci=ci))["groups"]}
+    """An end point from infusion (days; DOR from the first response), Kaplan-Meier with 95 % CI
+    per group in the `registry km --json` shape, and the log-rank test between the groups.
+
+    `endpoint`: os, pfs, efs or dor (definitions in `registry.outcome_times`); `left_out` counts
+    the infused patients outside its analysis (EFS undefined for the disease, DOR non-responders).
+    """
+    times = _times(session, actor, filters, endpoint, censor, group_by)
+    body: dict[str, object] = {
+        "endpoint": endpoint.value,
+        "group_by": group_by.value,
+        "left_out": times.left_out,
+        "groups": [],
+        "logrank": None,
+    }
+    if times.days:
+        curves = km_by_group(
+            times.days, times.events, None if group_by is GroupBy.NONE else times.groups, ci=ci
+        )
+        body["groups"] = km_report(curves)["groups"]
+        body["logrank"] = logrank_report(times.days, times.events, times.groups)
+    return body
+
+
+TITLES = {
+    Endpoint.OS: _("Overall survival"),
+    Endpoint.PFS: _("Progression-free survival"),
+    Endpoint.EFS: _("Event-free survival"),
+    Endpoint.DOR: _("Duration of response"),
+}
 
 
 @router.get("/registry/survival.png", response_class=Response)
@@ -64,18 +118,29 @@ def survival_png(
     session: DbSession,
     actor: CurrentActor,
     filters: Filters,
+    endpoint: Endpoint = Endpoint.OS,
+    group_by: GroupBy = GroupBy.NONE,
     ci: CIType = "log",
     censor: Censoring = "last_contact",
 ) -> Response:
     from cartflow.registry.plots import km_plot
 
-    times = overall_survival(
-        session, _cohort(session, actor, filters), today=utcnow().date(), censor=censor
-    )
+    times = _times(session, actor, filters, endpoint, censor, group_by)
     if not times.days:
-        raise EmptyCohort("no infused patient in this cohort: nothing to plot")
-    curves = km_by_group(times.days, times.events, ci=ci)
-    png = km_plot(curves, fmt="png", title="Overall survival", time_label="Days from infusion")
+        raise EmptyCohort(_("no patient in this cohort has this end point: nothing to plot"))
+    curves = km_by_group(
+        times.days, times.events, None if group_by is GroupBy.NONE else times.groups, ci=ci
+    )
+    png = km_plot(
+        curves,
+        fmt="png",
+        title=str(TITLES[endpoint]),
+        time_label=str(
+            _("Days from the first response")
+            if endpoint is Endpoint.DOR
+            else _("Days from infusion")
+        ),
+    )
     return Response(content=png, media_type="image/png")
 
 
@@ -94,8 +159,13 @@ def summary(
 
 def _table(session: DbSession, actor: CurrentActor, filters: CohortQuery, table: str) -> Any:
     from cartflow.registry import records
+    from cartflow.registry.followup_windows import FollowUpRow, follow_up_dataset
 
-    export = build_export(session, _cohort(session, actor, filters))
+    members = _cohort(session, actor, filters)
+    if table == "followup":
+        rows = follow_up_dataset(follow_up_subjects(session, members), today=utcnow().date())
+        return rows, FollowUpRow
+    export = build_export(session, members)
     kinds: dict[str, type[Any]] = {
         "patients": records.PatientRecord,
         "diagnoses": records.DiagnosisRecord,

@@ -34,14 +34,17 @@ from cartflow.models.clinical_outcome import (
     ResponseAssessment,
 )
 from cartflow.models.clinical_toxicity import ToxicityAssessment
-from cartflow.registry.cohorts import CohortMember
+from cartflow.registry.cohorts import CohortMember, GroupBy
+from cartflow.registry.followup_windows import FollowUpSubject, FollowUpTrack
+from cartflow.registry.outcome_times import (
+    COMPLETE,
+    RESPONDERS,
+    SHORT_RESPONSE,
+    Endpoint,
+    PatientHistory,
+    endpoint_time,
+)
 from cartflow.registry.proportions import (
-    ALL_COMPLETE,
-    ALL_RESPONDERS,
-    IMWG_COMPLETE,
-    IMWG_RESPONDERS,
-    LUGANO_COMPLETE,
-    LUGANO_RESPONDERS,
     GradeRate,
     QuartileSummary,
     ResponseRates,
@@ -63,18 +66,6 @@ from cartflow.registry.summaries import CIFReport, cif_by_group, cif_report
 Censoring = Literal["last_contact", "today"]
 _Row = TypeVar("_Row", ResponseAssessment, ToxicityAssessment)
 RELAPSE, NON_RELAPSE_MORTALITY = 1, 2
-
-# Stored clinical categories (cartflow.clinical.response) -> the short codes of proportions.py.
-SHORT_RESPONSE = {
-    "complete_response": "CR",
-    "partial_response": "PR",
-    "stringent_complete_response": "sCR",
-    "very_good_partial_response": "VGPR",
-    "complete_remission": "CR",
-    "complete_remission_incomplete_recovery": "CRi",
-}
-RESPONDERS = LUGANO_RESPONDERS | IMWG_RESPONDERS | ALL_RESPONDERS
-COMPLETE = LUGANO_COMPLETE | IMWG_COMPLETE | ALL_COMPLETE
 
 
 @dataclass(frozen=True)
@@ -203,6 +194,152 @@ def relapse_competing(
         days.append(float((end - member.infused_on).days))
         events.append(code)
     return SurvivalTimes(tuple(m.pseudonym for m in cohort), tuple(days), tuple(events))
+
+
+@dataclass(frozen=True)
+class EndpointTimes:
+    """One end point's times per patient in its analysis, with each patient's group label."""
+
+    endpoint: Endpoint
+    pseudonyms: tuple[str, ...]
+    days: tuple[float, ...]
+    events: tuple[int, ...]
+    groups: tuple[str, ...]
+    left_out: int
+    """Infused patients outside the analysis: EFS undefined for the disease; DOR non-responders."""
+
+
+def _progressions(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dt.date]]:
+    found: dict[uuid.UUID, list[dt.date]] = {}
+    for episode_id, day in session.execute(
+        select(DiseaseEvent.episode_id, DiseaseEvent.occurred_on).where(
+            DiseaseEvent.episode_id.in_(ids)
+        )
+    ):
+        found.setdefault(episode_id, []).append(day)
+    return found
+
+
+def _responses(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[ResponseAssessment]]:
+    rows = _current(
+        list(
+            session.execute(
+                select(ResponseAssessment).where(ResponseAssessment.episode_id.in_(ids))
+            ).scalars()
+        )
+    )
+    found: dict[uuid.UUID, list[ResponseAssessment]] = {}
+    for row in rows:
+        found.setdefault(row.episode_id, []).append(row)
+    return found
+
+
+def histories(
+    session: Session,
+    members: Iterable[CohortMember],
+    *,
+    today: dt.date,
+    censor: Censoring = "last_contact",
+) -> list[tuple[CohortMember, PatientHistory]]:
+    """Each infused member with the outcome history its end points are computed from."""
+    cohort = infused(members)
+    ids = [m.episode_id for m in cohort]
+    deaths = _deaths(session, ids)
+    progressions = _progressions(session, ids)
+    responses = _responses(session, ids)
+    contacts = _last_contact(session, ids)
+    out = []
+    for member in cohort:
+        assert member.infused_on is not None
+        death = deaths.get(member.episode_id)
+        out.append(
+            (
+                member,
+                PatientHistory(
+                    diagnosis=member.diagnosis,
+                    infused_on=member.infused_on,
+                    censor_on=_censor_day(member, contacts, censor, today),
+                    responses=tuple(
+                        (r.assessed_on, r.response) for r in responses.get(member.episode_id, [])
+                    ),
+                    progressions=tuple(progressions.get(member.episode_id, [])),
+                    died_on=death.died_on if death is not None else None,
+                ),
+            )
+        )
+    return out
+
+
+def endpoint_times(
+    session: Session,
+    members: Iterable[CohortMember],
+    *,
+    endpoint: Endpoint,
+    today: dt.date,
+    censor: Censoring = "last_contact",
+    group_by: GroupBy = GroupBy.NONE,
+) -> EndpointTimes:
+    """OS, PFS, EFS or DOR times (`outcome_times`) of the infused members, with their groups."""
+    pseudonyms: list[str] = []
+    days: list[float] = []
+    events: list[int] = []
+    groups: list[str] = []
+    left_out = 0
+    for member, history in histories(session, members, today=today, censor=censor):
+        time = endpoint_time(endpoint, history)
+        if time is None:
+            left_out += 1
+            continue
+        pseudonyms.append(member.pseudonym)
+        days.append(time.days)
+        events.append(time.event)
+        groups.append(member.group(group_by))
+    return EndpointTimes(
+        endpoint, tuple(pseudonyms), tuple(days), tuple(events), tuple(groups), left_out
+    )
+
+
+def follow_up_subjects(session: Session, members: Iterable[CohortMember]) -> list[FollowUpSubject]:
+    """The infused members as CIBMTR follow-up subjects: every dated contact on record, follow-up
+    ending at death; genetically modified products on the 15-year track, others standard."""
+    cohort = infused(members)
+    ids = [m.episode_id for m in cohort]
+    deaths = _deaths(session, ids)
+    dates: dict[uuid.UUID, set[dt.date]] = {}
+    for table, column in (
+        (FollowUpVisit, FollowUpVisit.completed_on),
+        (ResponseAssessment, ResponseAssessment.assessed_on),
+        (DiseaseEvent, DiseaseEvent.occurred_on),
+    ):
+        for episode_id, day in session.execute(
+            select(table.episode_id, column).where(table.episode_id.in_(ids))
+        ):
+            dates.setdefault(episode_id, set()).add(day)
+    for episode_id, moment in session.execute(
+        select(ToxicityAssessment.episode_id, ToxicityAssessment.assessed_at).where(
+            ToxicityAssessment.episode_id.in_(ids)
+        )
+    ):
+        dates.setdefault(episode_id, set()).add(moment.date())
+    subjects = []
+    for member in cohort:
+        assert member.infused_on is not None
+        death = deaths.get(member.episode_id)
+        if death is not None:
+            # A recipient's last contact is the date of death (CIBMTR, "Determining contact dates").
+            dates.setdefault(member.episode_id, set()).add(death.died_on)
+        subjects.append(
+            FollowUpSubject(
+                patient_id=member.pseudonym,
+                infusion_date=member.infused_on,
+                track=(
+                    FollowUpTrack.FIFTEEN_YEAR if member.gene_modified else FollowUpTrack.STANDARD
+                ),
+                contact_dates=tuple(sorted(dates.get(member.episode_id, ()))),
+                end_date=death.died_on if death is not None else None,
+            )
+        )
+    return subjects
 
 
 def _current(rows: list[_Row]) -> list[_Row]:

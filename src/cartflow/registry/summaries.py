@@ -18,6 +18,7 @@ import numpy.typing as npt
 from cartflow.registry.cif import IncidenceCurve, aalen_johansen_data
 from cartflow.registry.event_table import SurvivalData, split_by_group, survival_data
 from cartflow.registry.km import CIType, SurvivalCurve, kaplan_meier_data
+from cartflow.registry.logrank import logrank_test
 
 ALL_GROUP = "all"
 
@@ -115,3 +116,33 @@ def cif_report(curves: list[tuple[str, tuple[IncidenceCurve, ...]]]) -> CIFRepor
             base = _summary(name, curve)
             groups.append(CauseSummary(**base, cause=curve.cause))
     return CIFReport(groups=groups)
+
+
+class LogRankReport(TypedDict):
+    groups: list[str]
+    n: list[int]
+    observed: list[float]
+    expected: list[float]
+    chisq: float
+    df: int
+    p_value: float | None
+
+
+def logrank_report(
+    time: npt.ArrayLike, event: npt.ArrayLike, group: npt.ArrayLike
+) -> LogRankReport | None:
+    """survdiff's table and test across the groups; None with fewer than two groups or no event
+    (there is nothing to compare)."""
+    labels = np.asarray(group).astype(str).reshape(-1)
+    if np.unique(labels).shape[0] < 2 or not np.any(np.asarray(event, dtype=np.float64) > 0):
+        return None
+    result = logrank_test(time, event, labels)
+    return LogRankReport(
+        groups=list(result.groups),
+        n=list(result.n),
+        observed=list(result.observed),
+        expected=list(result.expected),
+        chisq=result.chisq,
+        df=result.df,
+        p_value=None if math.isnan(result.p_value) else result.p_value,
+    )
