@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from cartflow.cli.common import fail
+from cartflow.i18n import _, gettext
 from cartflow.manufacturing import cli_qc
 from cartflow.manufacturing.cli_support import (
     Operators,
@@ -87,12 +88,18 @@ def step(
     try:
         kind = StepKind(name)
     except ValueError:
-        fail(f"step: unknown step {name!r}; known: {', '.join(s.value for s in StepKind)}")
+        fail(
+            _(
+                "step: unknown step {step!r}; known: {known}",
+                step=name,
+                known=", ".join(s.value for s in StepKind),
+            )
+        )
     parameters: dict[str, float | int | str | bool] = {}
     for item in param:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            fail(f"param: expected NAME=VALUE, not {item!r}")
+            fail(_("param: expected NAME=VALUE, not {item!r}", item=item))
         parameters[key] = number_or_text(value)
     start_time = when(started_at, "started_at")
     end_time = when(completed_at, "completed_at")
@@ -131,7 +138,7 @@ def correct_step(
     target = parse_id(step_id, "step_id")
     start_time, end_time = when(started_at, "started_at"), when(completed_at, "completed_at")
     if not reason.strip():
-        fail("reason: a correction needs a reason")
+        fail(_("reason: a correction needs a reason"))
 
     def work(session: Session, actor: Actor, _password: str) -> list[str]:
         data = StepCorrection(
@@ -142,7 +149,15 @@ def correct_step(
             reason=reason,
         )
         row = steps.correct_step(session, actor=actor, step_id=target, data=data)
-        return [f"{row.step.value} revision {row.revision} ({row.id}) supersedes {target}"]
+        return [
+            gettext(
+                "{step} revision {revision} ({step_id}) supersedes {target}",
+                step=row.step.value,
+                revision=row.revision,
+                step_id=row.id,
+                target=target,
+            )
+        ]
 
     act(user, password_stdin, work)
 
@@ -164,7 +179,10 @@ def submit(
             session, actor=actor, batch_id=batch_id, data=SubmitForQc(reason=reason)
         )
         record = record_of(session, actor, batch_id)
-        return [*summary(record), f"specification version {record.specification_version}"]
+        return [
+            *summary(record),
+            gettext("specification version {version}", version=record.specification_version),
+        ]
 
     act(user, password_stdin, work)
 
@@ -182,7 +200,7 @@ def terminate(
     from cartflow.manufacturing.schemas import Terminate
 
     if not reason.strip():
-        fail("reason: terminating a batch needs a reason")
+        fail(_("reason: terminating a batch needs a reason"))
 
     def work(session: Session, actor: Actor, _password: str) -> list[str]:
         batch_id = batch_id_of(session, actor, batch)
@@ -205,12 +223,12 @@ def remanufacture(
     from cartflow.manufacturing.schemas import Reason
 
     if not reason.strip():
-        fail("reason: a re-manufacture needs a reason")
+        fail(_("reason: a re-manufacture needs a reason"))
 
     def work(session: Session, actor: Actor, _password: str) -> list[str]:
         batch_id = batch_id_of(session, actor, batch)
         service.remanufacture(session, actor=actor, batch_id=batch_id, data=Reason(reason=reason))
-        return ["episode sent back for a new manufacturing run"]
+        return [gettext("episode sent back for a new manufacturing run")]
 
     act(user, password_stdin, work)
 

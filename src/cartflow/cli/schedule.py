@@ -14,6 +14,7 @@ import typer
 
 from cartflow.cli.common import fail
 from cartflow.errors import CartflowError
+from cartflow.i18n import _, gettext, ngettext
 from cartflow.scheduling.solver import (
     Assignment,
     BatchFailed,
@@ -44,7 +45,7 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {path}: {exc}")
+        fail(_("cannot read {path}: {error}", path=path, error=exc))
 
 
 def _load_instance(path: Path) -> Instance:
@@ -65,7 +66,7 @@ def _write(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        fail(f"cannot write {path}: {exc}")
+        fail(_("cannot write {path}: {error}", path=path, error=exc))
 
 
 def _method(name: str) -> Method:
@@ -77,7 +78,7 @@ def _method(name: str) -> Method:
         return "cpsat"
     if name == "fcfs":
         return "fcfs"
-    fail(f"--method must be greedy, fcfs, exact or cpsat, not {name!r}")
+    fail(_("--method must be greedy, fcfs, exact or cpsat, not {method!r}", method=name))
 
 
 def _summary(plan: Plan, total: int) -> None:
@@ -115,9 +116,15 @@ def validate_cmd(instance_file: InstanceArg, plan_file: Annotated[Path, typer.Ar
     instance = _load_instance(instance_file)
     report = validate(instance, _load_plan(plan_file, instance))
     if report.feasible:
-        typer.echo(f"feasible; objective: {report.objective}")
+        typer.echo(gettext("feasible; objective: {objective}", objective=report.objective))
         return
-    typer.echo(f"infeasible: {len(report.violations)} violation(s)")
+    typer.echo(
+        ngettext(
+            "infeasible: {n} violation",
+            "infeasible: {n} violations",
+            len(report.violations),
+        )
+    )
     for v in report.violations:
         typer.echo(str(v))
     raise typer.Exit(1)
@@ -133,7 +140,14 @@ def generate_cmd(
     """Write a synthetic instance on the demo network (22 devices, 3 sites, 8 centers)."""
     instance = generate_instance(episodes, seed, horizon_days=horizon_days)
     _write(output, instance_to_json(instance))
-    typer.echo(f"wrote {len(instance.orders)} episodes to {output}")
+    typer.echo(
+        ngettext(
+            "wrote {n} episode to {path}",
+            "wrote {n} episodes to {path}",
+            len(instance.orders),
+            path=output,
+        )
+    )
 
 
 def _parse_date(text: str | None, option: str) -> date | None:
@@ -142,7 +156,7 @@ def _parse_date(text: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        fail(f"{option} must be a date YYYY-MM-DD, not {text!r}")
+        fail(_("{option} must be a date YYYY-MM-DD, not {text!r}", option=option, text=text))
 
 
 @app.command("replan")
@@ -167,16 +181,16 @@ def replan_cmd(
     assert when is not None
     event: Event
     if (failed_batch is None) == (device_down is None):
-        fail("give exactly one of --failed-batch or --device-down")
+        fail(_("give exactly one of --failed-batch or --device-down"))
     if failed_batch is not None:
         event = BatchFailed(failed_batch, when)
     else:
         first, last = _parse_date(down_from, "--from"), _parse_date(down_to, "--to")
         if first is None or last is None or device_down is None:
-            fail("--device-down needs --from and --to")
+            fail(_("--device-down needs --from and --to"))
         event = DeviceDown(device_down, first, last, when)
     if method not in ("greedy", "exact"):
-        fail(f"re-planning --method must be greedy or exact, not {method!r}")
+        fail(_("re-planning --method must be greedy or exact, not {method!r}", method=method))
     instance = _load_instance(instance_file)
     previous = _load_plan(plan_file, instance)
     try:
@@ -244,4 +258,11 @@ def export_instance_cmd(
     finally:
         engine.dispose()
     _write(output, instance_to_json(instance))
-    typer.echo(f"wrote {len(instance.orders)} open episodes to {output}")
+    typer.echo(
+        ngettext(
+            "wrote {n} open episode to {path}",
+            "wrote {n} open episodes to {path}",
+            len(instance.orders),
+            path=output,
+        )
+    )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from cartflow.auth.actor import Actor
 from cartflow.auth.errors import RoleRequired
 from cartflow.auth.scope import roles_on_episode
+from cartflow.i18n import Message, _
 from cartflow.identity.isbt128 import compact
 from cartflow.manufacturing.errors import BatchNotFound
 from cartflow.models import Episode, Role
@@ -46,8 +47,10 @@ def batch_scope(actor: Actor) -> ColumnElement[bool]:
 def _require_reader(actor: Actor) -> None:
     if not can_read_batches(actor):
         raise RoleRequired(
-            "batches are read by the site's planners, QC analysts and qualified persons, and by "
-            "the treating center's clinicians and coordinators"
+            _(
+                "batches are read by the site's planners, QC analysts and qualified persons, "
+                "and by the treating center's clinicians and coordinators"
+            )
         )
 
 
@@ -62,7 +65,7 @@ def get_batch(
         stmt = stmt.with_for_update()
     batch = session.execute(stmt).scalar_one_or_none()
     if batch is None:
-        raise BatchNotFound(f"no batch {batch_id}")
+        raise BatchNotFound(_("no batch {batch}", batch=batch_id))
     return batch
 
 
@@ -79,7 +82,7 @@ def find_batch(session: Session, *, actor: Actor, reference: str) -> Batch:
         select(Batch).where(Batch.din == compact(reference).upper(), batch_scope(actor))
     ).scalar_one_or_none()
     if batch is None:
-        raise BatchNotFound(f"no batch {reference}")
+        raise BatchNotFound(_("no batch {batch}", batch=reference))
     return batch
 
 
@@ -89,8 +92,14 @@ def episode_of(session: Session, batch: Batch) -> Episode:
     return episode
 
 
-def require_roles(actor: Actor, episode: Episode, *roles: Role, action: str) -> None:
+def require_roles(actor: Actor, episode: Episode, *roles: Role, action: Message) -> None:
     """The actor holds one of `roles` at this episode's site or center (403 otherwise)."""
     if not roles_on_episode(actor, episode) & set(roles):
         names = ", ".join(r.value for r in roles)
-        raise RoleRequired(f"{action} needs one of the roles {names} at this batch's site/center")
+        raise RoleRequired(
+            _(
+                "{action} needs one of the roles {roles} at this batch's site/center",
+                action=action,
+                roles=names,
+            )
+        )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cartflow.cli.common import fail
+from cartflow.i18n import _, gettext, ngettext
 from cartflow.manufacturing.cli_support import (
     PasswordStdin,
     UserOpt,
@@ -45,7 +46,7 @@ def result(
     for item in values:
         test, sep, value = item.partition("=")
         if not sep or not test or not value:
-            fail(f"values: expected TEST=VALUE, not {item!r}")
+            fail(_("values: expected TEST=VALUE, not {item!r}", item=item))
         pairs.append((test, number_or_text(value)))
 
     def work(session: Session, actor: Actor, _password: str) -> list[str]:
@@ -58,7 +59,9 @@ def result(
                 batch_id=batch_id,
                 data=QcResultIn(test=test, value=value, method=method),
             )
-            flag = "within specification" if row.within_spec else f"OOS: {row.failed_limit}"
+            flag = (
+                gettext("within specification") if row.within_spec else f"OOS: {row.failed_limit}"
+            )
             lines.append(f"{row.id} {test} = {value} {row.unit} ({flag})".replace("  ", " "))
         return lines
 
@@ -78,12 +81,12 @@ def retest(
 
     target = parse_id(result_id, "result_id")
     if not reason.strip():
-        fail("reason: a retest needs a reason")
+        fail(_("reason: a retest needs a reason"))
 
     def work(session: Session, actor: Actor, _password: str) -> list[str]:
         data = RetestIn(value=number_or_text(value), reason=reason)
         row = qc.retest(session, actor=actor, result_id=target, data=data)
-        flag = "within specification" if row.within_spec else f"OOS: {row.failed_limit}"
+        flag = gettext("within specification") if row.within_spec else f"OOS: {row.failed_limit}"
         return [f"{row.id} {row.test} attempt {row.attempt} ({flag}) supersedes {target}"]
 
     act(user, password_stdin, work)
@@ -100,7 +103,7 @@ def verify(
 
     targets = [parse_id(r, "result_ids") for r in result_ids or []]
     if not targets and batch is None:
-        fail("result_ids: give result ids or --batch")
+        fail(_("result_ids: give result ids or --batch"))
 
     def work(session: Session, actor: Actor, _password: str) -> list[str]:
         ids = list(targets)
@@ -114,9 +117,9 @@ def verify(
                 and r.entered_by.username != actor.user.username
             ]
         if not ids:
-            fail("batch: nothing awaits your verification")
+            fail(_("batch: nothing awaits your verification"))
         return [
-            f"verified {r.id} {r.test}"
+            gettext("verified {result} {test}", result=r.id, test=r.test)
             for r in (qc.verify_result(session, actor=actor, result_id=i) for i in ids)
         ]
 
@@ -140,7 +143,11 @@ def request_exception(
             session, actor=actor, batch_id=batch_id, data=data
         )
         return [
-            f"exceptional release request {request.id} signed by {request.physician_printed_name}"
+            gettext(
+                "exceptional release request {request} signed by {name}",
+                request=request.id,
+                name=request.physician_printed_name,
+            )
         ]
 
     act(user, password_stdin, work)
@@ -150,7 +157,7 @@ def _signatures(record: BatchOut) -> list[str]:
     lines = []
     for decision in record.dispositions:
         for s in decision.signatures:
-            valid = "verifies" if s.valid else "DOES NOT VERIFY"
+            valid = gettext("verifies") if s.valid else gettext("DOES NOT VERIFY")
             lines.append(
                 f"  {s.meaning}: {s.signer.printed_name}, {s.signed_at.isoformat()} ({valid})"
             )
@@ -211,7 +218,7 @@ def reject(
     from cartflow.manufacturing.schemas import Reject
 
     if not reason.strip():
-        fail("reason: a rejection needs a reason")
+        fail(_("reason: a rejection needs a reason"))
 
     def work(session: Session, actor: Actor, password: str) -> list[str]:
         batch_id = batch_id_of(session, actor, batch)
@@ -234,7 +241,10 @@ def show(
         record = record_of(session, actor, batch_id_of(session, actor, batch))
         if as_json:
             return [record.model_dump_json(indent=2)]
-        lines = [*summary(record), f"specification version {record.specification_version}"]
+        lines = [
+            *summary(record),
+            gettext("specification version {version}", version=record.specification_version),
+        ]
         lines += [
             f"  step {s.step.value} r{s.revision}: {s.started_at.isoformat()} -> "
             f"{s.completed_at.isoformat()} ({s.id})"
@@ -245,7 +255,11 @@ def show(
             if not r.current:
                 continue
             flag = "ok" if r.within_spec else f"OOS {r.failed_limit}"
-            by = f"verified by {r.verified_by.username}" if r.verified_by else "not verified"
+            by = (
+                gettext("verified by {user}", user=r.verified_by.username)
+                if r.verified_by
+                else gettext("not verified")
+            )
             lines.append(f"  {r.test} = {r.value} {r.unit} [{r.limit}] {flag}; {by} ({r.id})")
         return lines + _signatures(record)
 
@@ -266,7 +280,13 @@ def list_batches(
     try:
         wanted = BatchState(state) if state else None
     except ValueError:
-        fail(f"state: unknown state {state!r}; known: {', '.join(s.value for s in BatchState)}")
+        fail(
+            _(
+                "state: unknown state {state!r}; known: {known}",
+                state=state,
+                known=", ".join(s.value for s in BatchState),
+            )
+        )
 
     def work(session: Session, actor: Actor, _password: str) -> list[str]:
         rows, total = read(
@@ -274,7 +294,7 @@ def list_batches(
         )
         return [
             f"{b.din} {b.state.value} {b.product_code} run {b.run_number} {b.id}" for b in rows
-        ] + [f"{total} batches"]
+        ] + [ngettext("{n} batch", "{n} batches", total)]
 
     act(user, password_stdin, work)
 
@@ -288,7 +308,7 @@ def worklist(
     from cartflow.manufacturing import worklists
 
     if which not in ("qc", "qp"):
-        fail("which: qc or qp")
+        fail(_("which: qc or qp"))
 
     def work(session: Session, actor: Actor, _password: str) -> list[str]:
         if which == "qc":
@@ -327,8 +347,8 @@ def certificate(
         try:
             output.write_bytes(pdf)
         except OSError as exc:
-            fail(f"output: cannot write {output}: {exc.strerror}")
-        return [f"wrote {output} ({len(pdf)} bytes)"]
+            fail(_("output: cannot write {path}: {error}", path=output, error=exc.strerror))
+        return [gettext("wrote {path} ({size} bytes)", path=output, size=len(pdf))]
 
     act(user, password_stdin, work)
 
@@ -350,11 +370,11 @@ def check_spec(file: Path = typer.Argument(..., help="JSON: test name -> limits"
     try:
         criteria: Any = json.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
-        fail(f"file: cannot read {file}: {exc.strerror}")
+        fail(_("file: cannot read {path}: {error}", path=file, error=exc.strerror))
     except json.JSONDecodeError as exc:
-        fail(f"file: not JSON (line {exc.lineno}): {exc.msg}")
+        fail(_("file: not JSON (line {line}): {error}", line=exc.lineno, error=exc.msg))
     if not isinstance(criteria, dict):
-        fail("file: expected a JSON object of test name -> limits")
+        fail(_("file: expected a JSON object of test name -> limits"))
     try:
         spec = parse_criteria(criteria)
     except CartflowError as exc:

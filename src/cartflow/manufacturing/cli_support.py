@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from cartflow.cli.common import fail, read_password
+from cartflow.i18n import _
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -29,9 +30,9 @@ def when(text: str | None, field: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        fail(f"{field}: not an ISO 8601 date-time: {text!r}")
+        fail(_("{field}: not an ISO 8601 date-time: {text!r}", field=field, text=text))
     if moment.tzinfo is None:
-        fail(f"{field}: give the time zone, e.g. {text}+03:00 or {text}Z")
+        fail(_("{field}: give the time zone, e.g. {text}+03:00 or {text}Z", field=field, text=text))
     return moment
 
 
@@ -65,9 +66,9 @@ def act(user: str, password_stdin: bool, work: Callable[[Session, Actor, str], l
     except CartflowError as exc:
         fail(f"{exc.field}: {exc.message}" if exc.field else exc.message)
     except (IntegrityError, StaleDataError):
-        fail("the change conflicts with a concurrent change or an existing record; retry")
+        fail(_("the change conflicts with a concurrent change or an existing record; retry"))
     except OperationalError as exc:
-        fail(f"cannot use the database: {str(exc.orig).splitlines()[0]}")
+        fail(_("cannot use the database: {error}", error=str(exc.orig).splitlines()[0]))
     finally:
         engine.dispose()
     for line in lines:
@@ -84,7 +85,7 @@ def parse_id(text: str, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:
-        fail(f"{field}: not an id: {text!r}")
+        fail(_("{field}: not an id: {text!r}", field=field, text=text))
 
 
 def summary(record: BatchOut) -> list[str]:

@@ -31,6 +31,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from cartflow.i18n import gettext
 from cartflow.manufacturing.schemas import BatchOut, QcResultOut, SignatureOut
 from cartflow.models.manufacturing import BatchState
 
@@ -86,12 +87,16 @@ def _value(result: QcResultOut) -> str:
 
 
 def status_text(batch: BatchOut) -> str:
-    return {
-        BatchState.RELEASED: "RELEASED",
-        BatchState.REJECTED: "REJECTED",
-        BatchState.AWAITING_SECOND_SIGNATURE: "DRAFT: exceptional release awaits second signature",
-        BatchState.TERMINATED: "TERMINATED: not for use",
-    }.get(batch.state, "DRAFT: not yet dispositioned")
+    """The status line, in the current language (the certificate is printed in the reader's)."""
+    if batch.state is BatchState.RELEASED:
+        return gettext("RELEASED")
+    if batch.state is BatchState.REJECTED:
+        return gettext("REJECTED")
+    if batch.state is BatchState.AWAITING_SECOND_SIGNATURE:
+        return gettext("DRAFT: exceptional release awaits second signature")
+    if batch.state is BatchState.TERMINATED:
+        return gettext("TERMINATED: not for use")
+    return gettext("DRAFT: not yet dispositioned")
 
 
 def result_rows(batch: BatchOut) -> list[list[str]]:
@@ -100,15 +105,18 @@ def result_rows(batch: BatchOut) -> list[list[str]]:
     current = sorted((r for r in batch.results if r.current), key=lambda r: order.get(r.test, 99))
     rows = []
     for r in current:
-        conforms = "yes" if r.within_spec else f"NO (fails {r.failed_limit})"
+        conforms = (
+            gettext("yes") if r.within_spec else gettext("NO (fails {limit})", limit=r.failed_limit)
+        )
         verified = (
             f"{r.verified_by.printed_name}, {_when(r.verified_at)}"
             if r.verified_by
-            else "NOT VERIFIED"
+            else gettext("NOT VERIFIED")
         )
         rows.append(
             [
-                r.title + (f" (retest {r.attempt})" if r.attempt > 1 else ""),
+                r.title
+                + (gettext(" (retest {attempt})", attempt=r.attempt) if r.attempt > 1 else ""),
                 r.limit,
                 _value(r),
                 conforms,
@@ -130,7 +138,7 @@ def signature_rows(batch: BatchOut) -> list[list[str]]:
             s.meaning,
             s.signer.printed_name,
             _when(s.signed_at),
-            "verifies" if s.valid else "DOES NOT VERIFY",
+            gettext("verifies") if s.valid else gettext("DOES NOT VERIFY"),
         ]
         for s in signatures
     ]
@@ -164,69 +172,89 @@ def render_certificate(batch: BatchOut, header: CertificateHeader) -> bytes:
     receipt = steps.get("apheresis_receipt")
     frozen = steps.get("cryopreservation")
     facts = [
-        ["Product", f"{header.product_name} ({header.product_code})"],
-        ["Batch (DIN)", f"{batch.din[:5]} {batch.din[5:7]} {batch.din[7:]}"],
-        ["Chain of identity", batch.chain_of_identity or ""],
-        ["Manufacturing site", header.site_name],
-        ["Device; run", f"{batch.device_code}; run {batch.run_number}"],
-        ["Apheresis received", _when(receipt.completed_at) if receipt else ""],
-        ["Cryopreserved", _when(frozen.completed_at) if frozen else ""],
+        [gettext("Product"), f"{header.product_name} ({header.product_code})"],
+        [gettext("Batch (DIN)"), f"{batch.din[:5]} {batch.din[5:7]} {batch.din[7:]}"],
+        [gettext("Chain of identity"), batch.chain_of_identity or ""],
+        [gettext("Manufacturing site"), header.site_name],
         [
-            "Specification",
-            f"version {batch.specification_version}; {header.specification_source}",
+            gettext("Device; run"),
+            gettext("{device}; run {run}", device=batch.device_code, run=batch.run_number),
         ],
-        ["Status", status_text(batch)],
+        [gettext("Apheresis received"), _when(receipt.completed_at) if receipt else ""],
+        [gettext("Cryopreserved"), _when(frozen.completed_at) if frozen else ""],
+        [
+            gettext("Specification"),
+            gettext(
+                "version {version}; {source}",
+                version=batch.specification_version,
+                source=header.specification_source,
+            ),
+        ],
+        [gettext("Status"), status_text(batch)],
     ]
     story: list[Any] = [
-        p("Certificate of analysis", title),
+        p(gettext("Certificate of analysis"), title),
         table(facts, [45 * mm, 135 * mm], ["", ""]),
-        p("Release testing", heading),
+        p(gettext("Release testing"), heading),
         table(
             result_rows(batch),
             [32 * mm, 30 * mm, 24 * mm, 30 * mm, 32 * mm, 32 * mm],
-            ["Test", "Specification", "Result", "Conforms", "Entered", "Verified"],
+            [
+                gettext("Test"),
+                gettext("Specification"),
+                gettext("Result"),
+                gettext("Conforms"),
+                gettext("Entered"),
+                gettext("Verified"),
+            ],
         ),
     ]
     retests = [r for r in batch.results if not r.current]
     if retests:
         story += [
-            p("Superseded results", heading),
+            p(gettext("Superseded results"), heading),
             table(
                 [[r.title, str(r.attempt), _value(r), _when(r.entered_at)] for r in retests],
                 [60 * mm, 20 * mm, 40 * mm, 60 * mm],
-                ["Test", "Attempt", "Result", "Entered"],
+                [gettext("Test"), gettext("Attempt"), gettext("Result"), gettext("Entered")],
             ),
         ]
         reasons = [r for r in batch.results if r.retest_reason]
-        story += [p(f"Retest of {r.title}: {r.retest_reason}") for r in reasons]
+        story += [
+            p(gettext("Retest of {test}: {reason}", test=r.title, reason=r.retest_reason))
+            for r in reasons
+        ]
     request = batch.exceptional_request
     if request is not None:
         story += [
-            p("Exceptional release requested by the treating physician", heading),
+            p(gettext("Exceptional release requested by the treating physician"), heading),
             p(f"{request.physician.printed_name}, {_when(request.requested_at)}"),
             p(request.justification),
         ]
     story += [
-        p("Electronic signatures", heading),
+        p(gettext("Electronic signatures"), heading),
         table(
             signature_rows(batch),
             [60 * mm, 45 * mm, 40 * mm, 35 * mm],
-            ["Meaning", "Printed name", "Signed", "Signature"],
+            [gettext("Meaning"), gettext("Printed name"), gettext("Signed"), gettext("Signature")],
         )
         if signature_rows(batch)
-        else p("none"),
+        else p(gettext("none")),
         Spacer(1, 4 * mm),
         p(
-            f"Generated {_when(header.generated_at)} by cartflow from the electronic batch "
-            "record. Signatures are bound to the signed content (21 CFR 11.50, 11.70)."
+            gettext(
+                "Generated {moment} by cartflow from the electronic batch record. Signatures "
+                "are bound to the signed content (21 CFR 11.50, 11.70).",
+                moment=_when(header.generated_at),
+            )
         ),
     ]
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(f.regular, 7)
-        canvas.drawString(15 * mm, 10 * mm, f"Certificate of analysis {batch.din}")
-        canvas.drawRightString(195 * mm, 10 * mm, f"page {doc.page}")
+        canvas.drawString(15 * mm, 10 * mm, f"{gettext('Certificate of analysis')} {batch.din}")
+        canvas.drawRightString(195 * mm, 10 * mm, gettext("page {page}", page=doc.page))
         canvas.restoreState()
 
     buffer = io.BytesIO()
@@ -237,7 +265,7 @@ def render_certificate(batch: BatchOut, header: CertificateHeader) -> bytes:
         rightMargin=15 * mm,
         topMargin=15 * mm,
         bottomMargin=18 * mm,
-        title=f"Certificate of analysis {batch.din}",
+        title=f"{gettext('Certificate of analysis')} {batch.din}",
         subject=f"{header.product_code} {batch.din} {status_text(batch)}",
         author="cartflow",
     )

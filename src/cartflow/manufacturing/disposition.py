@@ -27,6 +27,7 @@ from cartflow.audit.signatures import (
 )
 from cartflow.auth.actor import Actor
 from cartflow.db.base import utcnow
+from cartflow.i18n import _
 from cartflow.manufacturing import workflow
 from cartflow.manufacturing.access import episode_of, get_batch, require_roles
 from cartflow.manufacturing.errors import ManufacturingRefused
@@ -62,7 +63,7 @@ from cartflow.models.manufacturing_qc import (
 def _lock(session: Session, actor: Actor, batch_id: uuid.UUID) -> tuple[Batch, Episode]:
     batch = get_batch(session, actor=actor, batch_id=batch_id, for_update=True)
     episode = episode_of(session, batch)
-    require_roles(actor, episode, Role.QUALIFIED_PERSON, action="a batch disposition")
+    require_roles(actor, episode, Role.QUALIFIED_PERSON, action=_("a batch disposition"))
     return batch, episode
 
 
@@ -170,7 +171,7 @@ def approve_exceptional_release(
     )
     if current != pending.signed_content:
         raise ManufacturingRefused(
-            "REL-010: the records changed since the first signature; reject and start again",
+            _("REL-010: the records changed since the first signature; reject and start again"),
             code="REL-010",
         )
     signature = sign(
@@ -294,7 +295,7 @@ def request_exceptional_release(
     now = now or utcnow()
     batch = get_batch(session, actor=actor, batch_id=batch_id, for_update=True)
     episode = episode_of(session, batch)
-    require_roles(actor, episode, Role.CLINICIAN, action="an exceptional release request")
+    require_roles(actor, episode, Role.CLINICIAN, action=_("an exceptional release request"))
     facts = disposition_facts(session, batch)
     refuse(workflow.guard_exceptional_request(facts))
     failing = [

@@ -241,7 +241,7 @@ def qc_tests(_actor: CurrentActor) -> list[QcTestOut]:
     return [
         QcTestOut(
             name=t.name,
-            title=t.title,
+            title=str(t.title),
             kind=t.kind.value,
             unit=t.unit,
             lowest=t.lowest if t.outcomes == () else None,

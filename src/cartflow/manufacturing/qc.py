@@ -19,6 +19,7 @@ from cartflow.audit.canonical import snapshot
 from cartflow.auth.actor import Actor
 from cartflow.db.base import utcnow
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.manufacturing import workflow
 from cartflow.manufacturing.access import episode_of, get_batch, require_roles
 from cartflow.manufacturing.errors import QcResultNotFound
@@ -49,14 +50,21 @@ def _criterion(
 ) -> tuple[ReleaseSpecification, Criterion]:
     if test_name not in TESTS:
         known = ", ".join(sorted(TESTS))
-        raise InvalidInput(f"unknown test {test_name!r}; known: {known}", field="test")
+        raise InvalidInput(
+            _("unknown test {test!r}; known: {known}", test=test_name, known=known), field="test"
+        )
     spec = specification_of(session, batch)
     assert spec is not None  # set when the batch entered QC
     criteria = parse_criteria(spec.criteria).criteria
     if test_name not in criteria:
         tests = ", ".join(criteria)
         raise InvalidInput(
-            f"specification version {spec.version} does not test {test_name}; it tests: {tests}",
+            _(
+                "specification version {version} does not test {test}; it tests: {tests}",
+                version=spec.version,
+                test=test_name,
+                tests=tests,
+            ),
             field="test",
         )
     return spec, criteria[test_name]
@@ -124,7 +132,7 @@ def enter_result(
     now = now or utcnow()
     batch = get_batch(session, actor=actor, batch_id=batch_id, for_update=True)
     episode = episode_of(session, batch)
-    require_roles(actor, episode, Role.QC_ANALYST, action="entering a QC result")
+    require_roles(actor, episode, Role.QC_ANALYST, action=_("entering a QC result"))
     refuse(workflow.guard_results_open(batch.state), field="batch")
     spec, value, judgement = _judge(session, batch, episode, data.test, data.value)
     facts = result_facts(batch_results(session, batch.id))
@@ -151,7 +159,7 @@ def _result_and_batch(
 ) -> tuple[QcResult, Batch, Episode]:
     result = session.get(QcResult, result_id)
     if result is None:
-        raise QcResultNotFound(f"no QC result {result_id}")
+        raise QcResultNotFound(_("no QC result {result}", result=result_id))
     # Scope through the batch: a result of another site's batch is "not found" too.
     batch = get_batch(session, actor=actor, batch_id=result.batch_id, for_update=True)
     return result, batch, episode_of(session, batch)
@@ -174,7 +182,7 @@ def retest(
     a laboratory error, a lost sample); the superseded result stays on record."""
     now = now or utcnow()
     old, batch, episode = _result_and_batch(session, actor=actor, result_id=result_id)
-    require_roles(actor, episode, Role.QC_ANALYST, action="entering a retest")
+    require_roles(actor, episode, Role.QC_ANALYST, action=_("entering a retest"))
     refuse(workflow.guard_retest(batch.state, _facts_of(session, old)), field="batch")
     spec, value, judgement = _judge(session, batch, episode, old.test, data.value)
     result = _new_result(
@@ -210,7 +218,7 @@ def verify_result(
 ) -> QcResult:
     now = now or utcnow()
     result, batch, episode = _result_and_batch(session, actor=actor, result_id=result_id)
-    require_roles(actor, episode, Role.QC_ANALYST, action="verifying a QC result")
+    require_roles(actor, episode, Role.QC_ANALYST, action=_("verifying a QC result"))
     refuse(workflow.guard_verify(batch.state, _facts_of(session, result), verifier=actor.id))
     before = snapshot(result)
     result.verified_by_id = actor.id

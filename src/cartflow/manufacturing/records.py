@@ -15,6 +15,7 @@ from cartflow.audit.service import diff, record_event
 from cartflow.auth.actor import Actor
 from cartflow.episodes.schemas import TransitionRequest
 from cartflow.episodes.service import apply_transition
+from cartflow.i18n import _
 from cartflow.manufacturing import workflow
 from cartflow.manufacturing.errors import ManufacturingRefused
 from cartflow.models import Episode, ReleaseSpecification
@@ -30,7 +31,9 @@ def refuse(decision: workflow.Decision, *, field: str | None = None) -> None:
     """Raise the rule that refused the step (409 with the rule's code)."""
     if isinstance(decision, workflow.Denied):
         raise ManufacturingRefused(
-            f"{decision.code}: {decision.message}", code=decision.code, field=field
+            _("{code}: {message}", code=decision.code, message=decision.message),
+            code=decision.code,
+            field=field,
         )
 
 

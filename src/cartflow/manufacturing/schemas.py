@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
+from cartflow.i18n import _
 from cartflow.models.manufacturing import BatchState, StepKind
 from cartflow.models.manufacturing_qc import DispositionDecision, DispositionStatus
 
@@ -17,12 +18,12 @@ Usernames = list[str]
 
 def _check_parameters(parameters: Parameters) -> Parameters:
     if len(parameters) > 30:
-        raise ValueError("at most 30 parameters")
+        raise ValueError(_("at most 30 parameters"))
     for key, value in parameters.items():
         if not 0 < len(key) <= 64:
-            raise ValueError("a parameter name has 1-64 characters")
+            raise ValueError(_("a parameter name has 1-64 characters"))
         if isinstance(value, str) and len(value) > 200:
-            raise ValueError(f"parameter {key} is longer than 200 characters")
+            raise ValueError(_("parameter {name} is longer than 200 characters", name=key))
     return parameters
 
 

@@ -20,6 +20,7 @@ from cartflow.auth.actor import Actor
 from cartflow.db.base import utcnow
 from cartflow.episodes.service import get_episode
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.identity.isbt128 import make_din
 from cartflow.identity.sequences import next_sequence
 from cartflow.manufacturing import workflow
@@ -68,7 +69,7 @@ def start_batch(
     """Receive the apheresis material and start a batch on a free device of the episode's site."""
     now = now or utcnow()
     episode = get_episode(session, actor=actor, episode_id=data.episode_id)
-    require_roles(actor, episode, Role.PLANNER, action="starting a batch")
+    require_roles(actor, episode, Role.PLANNER, action=_("starting a batch"))
     site = session.get(ManufacturingSite, episode.manufacturing_site_id)
     assert site is not None  # foreign key
     device = session.execute(
@@ -77,18 +78,27 @@ def start_batch(
         .with_for_update()
     ).scalar_one_or_none()
     if device is None:
-        raise InvalidInput(f"no device {data.device!r} at site {site.code}", field="device")
+        raise InvalidInput(
+            _("no device {device!r} at site {site}", device=data.device, site=site.code),
+            field="device",
+        )
     if not device.active:
         raise ManufacturingRefused(
-            f"DEV-001: device {device.code} is out of service", code="DEV-001", field="device"
+            _("DEV-001: device {device} is out of service", device=device.code),
+            code="DEV-001",
+            field="device",
         )
     busy = session.execute(
         select(Batch.din).where(Batch.occupied_device_id == device.id)
     ).scalar_one_or_none()
     if busy is not None:
         raise ManufacturingRefused(
-            f"DEV-002: device {device.code} is making batch {busy}; a device makes one batch "
-            "at a time",
+            _(
+                "DEV-002: device {device} is making batch {batch}; a device makes one batch "
+                "at a time",
+                device=device.code,
+                batch=busy,
+            ),
             code="DEV-002",
             field="device",
         )
@@ -107,7 +117,11 @@ def start_batch(
     previous = _latest_batch(session, episode.id)
     if previous is not None and previous.state not in (BatchState.REJECTED, BatchState.TERMINATED):
         raise ManufacturingRefused(
-            f"BATCH-001: batch {previous.din} of this episode is still {previous.state}",
+            _(
+                "BATCH-001: batch {batch} of this episode is still {state}",
+                batch=previous.din,
+                state=previous.state,
+            ),
             code="BATCH-001",
         )
     # The episode's own guard (only from apheresis_collected) refuses a second concurrent batch.
@@ -157,7 +171,9 @@ def terminate_batch(
     now = now or utcnow()
     batch = get_batch(session, actor=actor, batch_id=batch_id, for_update=True)
     episode = episode_of(session, batch)
-    require_roles(actor, episode, Role.PLANNER, Role.QUALIFIED_PERSON, action="terminating a batch")
+    require_roles(
+        actor, episode, Role.PLANNER, Role.QUALIFIED_PERSON, action=_("terminating a batch")
+    )
     refuse(workflow.guard_terminate(batch.state))
     before = batch_snapshot(batch)
     batch.state = BatchState.TERMINATED
@@ -202,20 +218,26 @@ def submit_for_qc(
     now = now or utcnow()
     batch = get_batch(session, actor=actor, batch_id=batch_id, for_update=True)
     episode = episode_of(session, batch)
-    require_roles(actor, episode, Role.PLANNER, Role.QC_ANALYST, action="submitting a batch for QC")
+    require_roles(
+        actor, episode, Role.PLANNER, Role.QC_ANALYST, action=_("submitting a batch for QC")
+    )
     recorded = [s.step for s in current_steps(session, batch.id)]
     refuse(workflow.guard_submit_for_qc(batch.state, recorded))
     spec = current_specification(session, batch.product_id)
     if spec is None:
         raise ManufacturingRefused(
-            "SPEC-001: the product has no release specification", code="SPEC-001"
+            _("SPEC-001: the product has no release specification"), code="SPEC-001"
         )
     try:
         parsed = parse_criteria(spec.criteria)
     except InvalidInput as exc:
         raise ManufacturingRefused(
-            f"SPEC-002: specification version {spec.version} is invalid: {exc.field}: "
-            f"{exc.message}",
+            _(
+                "SPEC-002: specification version {version} is invalid: {field}: {problem}",
+                version=spec.version,
+                field=exc.field,
+                problem=exc.message,
+            ),
             code="SPEC-002",
         ) from None
     patient = session.get(Patient, episode.patient_id)
@@ -225,8 +247,13 @@ def submit_for_qc(
         dose_band(dose, weight_kg=patient.weight_kg, diagnosis=patient.diagnosis) is None
     ):
         raise ManufacturingRefused(
-            f"SPEC-003: specification version {spec.version} has no dose band for a "
-            f"{patient.weight_kg:g} kg patient with {patient.diagnosis.value}",
+            _(
+                "SPEC-003: specification version {version} has no dose band for a "
+                "{weight:g} kg patient with {diagnosis}",
+                version=spec.version,
+                weight=patient.weight_kg,
+                diagnosis=patient.diagnosis.value,
+            ),
             code="SPEC-003",
         )
     before = batch_snapshot(batch)
@@ -262,7 +289,7 @@ def remanufacture(
     batch = get_batch(session, actor=actor, batch_id=batch_id, for_update=True)
     episode = episode_of(session, batch)
     require_roles(
-        actor, episode, Role.PLANNER, Role.QUALIFIED_PERSON, action="ordering a re-manufacture"
+        actor, episode, Role.PLANNER, Role.QUALIFIED_PERSON, action=_("ordering a re-manufacture")
     )
     latest = _latest_batch(session, episode.id)
     refuse(workflow.guard_remanufacture(batch.state, is_latest=latest is batch))

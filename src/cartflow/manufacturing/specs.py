@@ -30,6 +30,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import Message, _
+from cartflow.i18n.validation import validation_message
 from cartflow.models import Diagnosis
 
 
@@ -42,7 +44,7 @@ class TestKind(StrEnum):
 @dataclass(frozen=True)
 class QcTest:
     name: str
-    title: str
+    title: Message
     kind: TestKind
     unit: str = ""
     # The physically possible range of a value (a percentage lies in 0-100): outside it the
@@ -60,7 +62,7 @@ TESTS: dict[str, QcTest] = {
     for t in (
         QcTest(
             "viability_percent",
-            "Viability",
+            _("Viability"),
             TestKind.NUMERIC,
             "%",
             0,
@@ -69,7 +71,7 @@ TESTS: dict[str, QcTest] = {
         ),
         QcTest(
             "car_positive_percent",
-            "CAR-positive T cells",
+            _("CAR-positive T cells"),
             TestKind.NUMERIC,
             "%",
             0,
@@ -78,7 +80,7 @@ TESTS: dict[str, QcTest] = {
         ),
         QcTest(
             "vector_copy_number_per_cell",
-            "Vector copy number",
+            _("Vector copy number"),
             TestKind.NUMERIC,
             "copies/cell",
             0,
@@ -87,7 +89,7 @@ TESTS: dict[str, QcTest] = {
         ),
         QcTest(
             "cd3_positive_percent",
-            "Identity: CD3-positive cells",
+            _("Identity: CD3-positive cells"),
             TestKind.NUMERIC,
             "%",
             0,
@@ -96,7 +98,7 @@ TESTS: dict[str, QcTest] = {
         ),
         QcTest(
             "car_t_dose",
-            "Dose: CAR-positive viable T cells",
+            _("Dose: CAR-positive viable T cells"),
             TestKind.DOSE,
             "cells",
             0,
@@ -105,7 +107,7 @@ TESTS: dict[str, QcTest] = {
         ),
         QcTest(
             "endotoxin_eu_per_ml",
-            "Endotoxin",
+            _("Endotoxin"),
             TestKind.NUMERIC,
             "EU/mL",
             0,
@@ -114,35 +116,35 @@ TESTS: dict[str, QcTest] = {
         ),
         QcTest(
             "sterility",
-            "Sterility",
+            _("Sterility"),
             TestKind.CATEGORICAL,
             outcomes=("no growth", "growth"),
             typical_method="Ph. Eur. 2.6.27 / BacT/ALERT",
         ),
         QcTest(
             "mycoplasma",
-            "Mycoplasma",
+            _("Mycoplasma"),
             TestKind.CATEGORICAL,
             outcomes=_ABSENCE,
             typical_method="PCR, Ph. Eur. 2.6.7",
         ),
         QcTest(
             "replication_competent_lentivirus",
-            "Replication-competent lentivirus (RCL)",
+            _("Replication-competent lentivirus (RCL)"),
             TestKind.CATEGORICAL,
             outcomes=_ABSENCE,
             typical_method="VSV-G qPCR",
         ),
         QcTest(
             "replication_competent_retrovirus",
-            "Replication-competent retrovirus (RCR)",
+            _("Replication-competent retrovirus (RCR)"),
             TestKind.CATEGORICAL,
             outcomes=_ABSENCE,
             typical_method="qPCR or biological assay",
         ),
         QcTest(
             "appearance",
-            "Appearance",
+            _("Appearance"),
             TestKind.CATEGORICAL,
             outcomes=("conforms", "does not conform"),
             typical_method="visual inspection of the bag",
@@ -167,11 +169,11 @@ class NumericCriterion(_Criterion):
     @model_validator(mode="after")
     def _some_limit(self) -> NumericCriterion:
         if all(v is None for v in (self.min, self.max, self.less_than, self.greater_than)):
-            raise ValueError("give at least one of min, max, less_than, greater_than")
+            raise ValueError(_("give at least one of min, max, less_than, greater_than"))
         low = max((v for v in (self.min, self.greater_than) if v is not None), default=-math.inf)
         high = min((v for v in (self.max, self.less_than) if v is not None), default=math.inf)
         if low > high:
-            raise ValueError("the lower limit is above the upper limit")
+            raise ValueError(_("the lower limit is above the upper limit"))
         return self
 
 
@@ -192,7 +194,7 @@ class DoseBand(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> DoseBand:
         if self.max is not None and self.min > self.max:
-            raise ValueError("min is above max")
+            raise ValueError(_("min is above max"))
         return self
 
 
@@ -235,22 +237,25 @@ def parse_criteria(criteria: dict[str, Any]) -> Specification:
     """Validate a specification's criteria; refuse naming the test and key (field
     `criteria.<test>[.<key>]`) that is wrong."""
     if not criteria:
-        raise InvalidInput("a specification needs at least one test", field="criteria")
+        raise InvalidInput(_("a specification needs at least one test"), field="criteria")
     parsed: dict[str, Criterion] = {}
     for name, raw in criteria.items():
         test = TESTS.get(name)
         if test is None:
             known = ", ".join(sorted(TESTS))
-            raise InvalidInput(f"unknown test {name!r}; known: {known}", field=f"criteria.{name}")
+            raise InvalidInput(
+                _("unknown test {test!r}; known: {known}", test=name, known=known),
+                field=f"criteria.{name}",
+            )
         if not isinstance(raw, dict):
-            raise InvalidInput("limits must be an object", field=f"criteria.{name}")
+            raise InvalidInput(_("limits must be an object"), field=f"criteria.{name}")
         try:
             criterion = _MODEL[test.kind].model_validate(raw)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             field = f"criteria.{name}" + (f".{where}" if where else "")
-            raise InvalidInput(f"{first['msg']}", field=field) from None
+            raise InvalidInput(validation_message(first), field=field) from None
         _check_against_test(test, criterion)
         parsed[name] = criterion  # type: ignore[assignment]
     return Specification(parsed)
@@ -264,7 +269,12 @@ def _check_against_test(test: QcTest, criterion: BaseModel) -> None:
     ):
         allowed = ", ".join(test.outcomes)
         raise InvalidInput(
-            f"{test.name} is one of: {allowed}; not {criterion.equals!r}",
+            _(
+                "{test} is one of: {allowed}; not {value!r}",
+                test=test.name,
+                allowed=allowed,
+                value=criterion.equals,
+            ),
             field=f"{field}.equals",
         )
     if isinstance(criterion, NumericCriterion):
@@ -272,8 +282,14 @@ def _check_against_test(test: QcTest, criterion: BaseModel) -> None:
             value = getattr(criterion, key)
             if value is not None and not test.lowest <= value <= test.highest:
                 raise InvalidInput(
-                    f"{value:g} is outside what {test.name} can be "
-                    f"({_fmt(test.lowest)} to {_fmt(test.highest)} {test.unit})",
+                    _(
+                        "{value:g} is outside what {test} can be ({lowest} to {highest} {unit})",
+                        value=value,
+                        test=test.name,
+                        lowest=_fmt(test.lowest),
+                        highest=_fmt(test.highest),
+                        unit=test.unit,
+                    ),
                     field=f"{field}.{key}",
                 )
 
@@ -335,19 +351,37 @@ def normalise_value(test: QcTest, value: float | str) -> float | str:
     if test.kind is TestKind.CATEGORICAL:
         if not isinstance(value, str):
             allowed = ", ".join(test.outcomes)
-            raise InvalidInput(f"{test.name} is one of: {allowed}", field="value")
+            raise InvalidInput(
+                _("{test} is one of: {allowed}", test=test.name, allowed=allowed), field="value"
+            )
         text = " ".join(value.strip().lower().split())
         if text not in test.outcomes:
             allowed = ", ".join(test.outcomes)
-            raise InvalidInput(f"{test.name} is one of: {allowed}; not {value!r}", field="value")
+            raise InvalidInput(
+                _(
+                    "{test} is one of: {allowed}; not {value!r}",
+                    test=test.name,
+                    allowed=allowed,
+                    value=value,
+                ),
+                field="value",
+            )
         return text
     if isinstance(value, str | bool):
-        raise InvalidInput(f"{test.name} needs a number ({test.unit})", field="value")
+        raise InvalidInput(
+            _("{test} needs a number ({unit})", test=test.name, unit=test.unit), field="value"
+        )
     number = float(value)
     if not math.isfinite(number) or not test.lowest <= number <= test.highest:
         raise InvalidInput(
-            f"{test.name} = {value} is impossible: it lies between {_fmt(test.lowest)} and "
-            f"{_fmt(test.highest)} {test.unit}",
+            _(
+                "{test} = {value} is impossible: it lies between {lowest} and {highest} {unit}",
+                test=test.name,
+                value=value,
+                lowest=_fmt(test.lowest),
+                highest=_fmt(test.highest),
+                unit=test.unit,
+            ),
             field="value",
         )
     return number

@@ -18,6 +18,7 @@ from cartflow.audit.canonical import snapshot
 from cartflow.auth.actor import Actor
 from cartflow.db.base import utcnow
 from cartflow.errors import InvalidInput, NotFound
+from cartflow.i18n import _
 from cartflow.manufacturing import workflow
 from cartflow.manufacturing.access import episode_of, get_batch, require_roles
 from cartflow.manufacturing.errors import ManufacturingRefused
@@ -49,7 +50,9 @@ def operators_of(
         user = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
         at_site = user is not None and any(a.site_id == site_id for a in user.roles)
         if user is None or not user.is_active or not at_site:
-            raise InvalidInput(f"{name!r} is not an active user of this site", field="operators")
+            raise InvalidInput(
+                _("{name!r} is not an active user of this site", name=name), field="operators"
+            )
         users.append(user)
     return users
 
@@ -122,10 +125,10 @@ def record_step(
     now = now or utcnow()
     batch = get_batch(session, actor=actor, batch_id=batch_id, for_update=True)
     episode = episode_of(session, batch)
-    require_roles(actor, episode, Role.PLANNER, action="recording a manufacturing step")
+    require_roles(actor, episode, Role.PLANNER, action=_("recording a manufacturing step"))
     if batch.state is BatchState.IN_PROCESS and episode.state is not EpisodeState.IN_MANUFACTURING:
         raise ManufacturingRefused(
-            f"STEP-009: the episode is {episode.state}; terminate the batch instead",
+            _("STEP-009: the episode is {state}; terminate the batch instead", state=episode.state),
             code="STEP-009",
         )
     current = current_steps(session, batch.id)
@@ -182,10 +185,10 @@ def correct_step(
     now = now or utcnow()
     old = session.get(BatchStep, step_id)
     if old is None:
-        raise NotFound(f"no batch step {step_id}", code="BATCH-STEP-NOT-FOUND")
+        raise NotFound(_("no batch step {step}", step=step_id), code="BATCH-STEP-NOT-FOUND")
     batch = get_batch(session, actor=actor, batch_id=old.batch_id, for_update=True)
     episode = episode_of(session, batch)
-    require_roles(actor, episode, Role.PLANNER, action="correcting a manufacturing step")
+    require_roles(actor, episode, Role.PLANNER, action=_("correcting a manufacturing step"))
     current = current_steps(session, batch.id)
     corrected = workflow.StepTimes(old.step, data.started_at, data.completed_at)
     refuse(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from cartflow.audit.signatures import verify_signature
 from cartflow.auth.actor import Actor
 from cartflow.auth.errors import RoleRequired
+from cartflow.i18n import _
 from cartflow.manufacturing import workflow
 from cartflow.manufacturing.access import batch_scope, can_read_batches, get_batch
 from cartflow.manufacturing.errors import ManufacturingRefused
@@ -72,7 +73,7 @@ def criteria_out(criteria: dict[str, Criterion]) -> list[CriterionOut]:
     return [
         CriterionOut(
             test=name,
-            title=TESTS[name].title,
+            title=str(TESTS[name].title),
             limit=limit_text(name, c),
             unit=TESTS[name].unit,
             required=c.required,
@@ -92,7 +93,7 @@ def result_out(
         id=result.id,
         batch_id=result.batch_id,
         test=result.test,
-        title=TESTS[result.test].title if result.test in TESTS else result.test,
+        title=str(TESTS[result.test].title) if result.test in TESTS else result.test,
         attempt=result.attempt,
         current=current,
         supersedes_id=result.supersedes_id,
@@ -285,7 +286,7 @@ def list_batches(
     offset: int,
 ) -> tuple[list[BatchSummary], int]:
     if not can_read_batches(actor):
-        raise RoleRequired("reading batches needs a role at a manufacturing site or center")
+        raise RoleRequired(_("reading batches needs a role at a manufacturing site or center"))
     conditions = [batch_scope(actor)]
     if episode_id is not None:
         conditions.append(Batch.episode_id == episode_id)
@@ -310,7 +311,7 @@ def certificate(session: Session, *, actor: Actor, batch_id: uuid.UUID, now: dt.
     batch = get_batch(session, actor=actor, batch_id=batch_id)
     if batch.submitted_for_qc_at is None:
         raise ManufacturingRefused(
-            "COA-001: the batch has not been submitted for QC; there is nothing to certify",
+            _("COA-001: the batch has not been submitted for QC; there is nothing to certify"),
             code="COA-001",
         )
     ctx = _context(session, batch)

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cartflow.i18n import Message, _
 from cartflow.models.manufacturing import BatchState, StepKind
 
 STEP_ORDER: tuple[StepKind, ...] = tuple(StepKind)
@@ -36,7 +37,7 @@ class Allowed:
 @dataclass(frozen=True)
 class Denied:
     code: str
-    message: str
+    message: Message
     allowed: bool = False
 
 
@@ -58,9 +59,9 @@ def next_step(recorded: Sequence[StepKind]) -> StepKind | None:
 
 def _times(step: StepTimes, *, now: dt.datetime) -> Decision:
     if step.completed_at < step.started_at:
-        return Denied("STEP-003", f"{step.step.value} cannot end before it starts")
+        return Denied("STEP-003", _("{step} cannot end before it starts", step=step.step.value))
     if step.completed_at > now + CLOCK_SKEW or step.started_at > now + CLOCK_SKEW:
-        return Denied("STEP-004", f"{step.step.value} is dated in the future")
+        return Denied("STEP-004", _("{step} is dated in the future", step=step.step.value))
     return ALLOWED
 
 
@@ -76,18 +77,27 @@ def guard_record_step(
     future; the apheresis material cannot arrive before it was collected."""
     if state is not BatchState.IN_PROCESS:
         return Denied(
-            "STEP-001", f"steps are recorded while the batch is in process; it is {state}"
+            "STEP-001",
+            _("steps are recorded while the batch is in process; it is {state}", state=state),
         )
     recorded = [s.step for s in current]
     if new.step in recorded:
         return Denied(
-            "STEP-002", f"{new.step.value} is already recorded; correct it with a reason instead"
+            "STEP-002",
+            _(
+                "{step} is already recorded; correct it with a reason instead",
+                step=new.step.value,
+            ),
         )
     expected = next_step(recorded)
     if new.step is not expected:
         return Denied(
             "STEP-002",
-            f"the next step is {expected.value if expected else 'none'}, not {new.step.value}",
+            _(
+                "the next step is {expected}, not {step}",
+                expected=expected.value if expected else "-",
+                step=new.step.value,
+            ),
         )
     decision = _times(new, now=now)
     if isinstance(decision, Denied):
@@ -95,8 +105,12 @@ def guard_record_step(
     if current and new.started_at < current[-1].completed_at:
         return Denied(
             "STEP-005",
-            f"{new.step.value} starts before {current[-1].step.value} ended "
-            f"({current[-1].completed_at.isoformat()})",
+            _(
+                "{step} starts before {previous} ended ({ended})",
+                step=new.step.value,
+                previous=current[-1].step.value,
+                ended=current[-1].completed_at.isoformat(),
+            ),
         )
     if (
         new.step is StepKind.APHERESIS_RECEIPT
@@ -105,8 +119,10 @@ def guard_record_step(
     ):
         return Denied(
             "STEP-006",
-            f"the apheresis material cannot arrive before it was collected "
-            f"({collected_at.isoformat()})",
+            _(
+                "the apheresis material cannot arrive before it was collected ({collected})",
+                collected=collected_at.isoformat(),
+            ),
         )
     return ALLOWED
 
@@ -122,9 +138,12 @@ def guard_correct_step(
     """A correction keeps the order of the steps around it; only the current revision is corrected,
     and only before the disposition."""
     if state not in (BatchState.IN_PROCESS, BatchState.IN_QC):
-        return Denied("STEP-007", f"steps are corrected before disposition; the batch is {state}")
+        return Denied(
+            "STEP-007",
+            _("steps are corrected before disposition; the batch is {state}", state=state),
+        )
     if not is_current_revision:
-        return Denied("STEP-008", "this revision was already corrected; correct the latest one")
+        return Denied("STEP-008", _("this revision was already corrected; correct the latest one"))
     decision = _times(corrected, now=now)
     if isinstance(decision, Denied):
         return decision
@@ -132,35 +151,54 @@ def guard_correct_step(
     before = current[index - 1] if index > 0 else None
     after = current[index + 1] if index + 1 < len(current) else None
     if before is not None and corrected.started_at < before.completed_at:
-        return Denied("STEP-005", f"{corrected.step.value} would start before {before.step} ended")
+        return Denied(
+            "STEP-005",
+            _(
+                "{step} would start before {previous} ended",
+                step=corrected.step.value,
+                previous=before.step.value,
+            ),
+        )
     if after is not None and corrected.completed_at > after.started_at:
-        return Denied("STEP-005", f"{corrected.step.value} would end after {after.step} started")
+        return Denied(
+            "STEP-005",
+            _(
+                "{step} would end after {following} started",
+                step=corrected.step.value,
+                following=after.step.value,
+            ),
+        )
     return ALLOWED
 
 
 def guard_terminate(state: BatchState) -> Decision:
     if state is not BatchState.IN_PROCESS:
-        return Denied("TERM-001", f"only a batch in process can be terminated; it is {state}")
+        return Denied(
+            "TERM-001", _("only a batch in process can be terminated; it is {state}", state=state)
+        )
     return ALLOWED
 
 
 def guard_submit_for_qc(state: BatchState, recorded: Sequence[StepKind]) -> Decision:
     """Testing begins when the product is cryopreserved, every step before it on record."""
     if state is not BatchState.IN_PROCESS:
-        return Denied("QC-SUBMIT-001", f"the batch is {state}, not in process")
+        return Denied("QC-SUBMIT-001", _("the batch is {state}, not in process", state=state))
     missing = [s.value for s in STEP_ORDER if s not in set(recorded)]
     if missing:
-        return Denied("QC-SUBMIT-002", "steps not yet recorded: " + ", ".join(missing))
+        return Denied(
+            "QC-SUBMIT-002", _("steps not yet recorded: {steps}", steps=", ".join(missing))
+        )
     return ALLOWED
 
 
 def guard_remanufacture(state: BatchState, *, is_latest: bool) -> Decision:
     if state not in (BatchState.REJECTED, BatchState.TERMINATED):
         return Denied(
-            "REMAN-001", f"only a rejected or terminated batch is re-made; this one is {state}"
+            "REMAN-001",
+            _("only a rejected or terminated batch is re-made; this one is {state}", state=state),
         )
     if not is_latest:
-        return Denied("REMAN-002", "a later batch of this episode already exists")
+        return Denied("REMAN-002", _("a later batch of this episode already exists"))
     return ALLOWED
 
 
@@ -182,7 +220,8 @@ class ResultFacts:
 def guard_results_open(state: BatchState) -> Decision:
     if state is not BatchState.IN_QC:
         return Denied(
-            "QC-001", f"results are entered while the batch is in QC; the batch is {state}"
+            "QC-001",
+            _("results are entered while the batch is in QC; the batch is {state}", state=state),
         )
     return ALLOWED
 
@@ -192,7 +231,9 @@ def guard_enter_result(state: BatchState, *, test: str, current: Sequence[Result
     if isinstance(decision, Denied):
         return decision
     if any(r.test == test for r in current if r.is_current):
-        return Denied("QC-002", f"{test} already has a result; enter a retest with a reason")
+        return Denied(
+            "QC-002", _("{test} already has a result; enter a retest with a reason", test=test)
+        )
     return ALLOWED
 
 
@@ -201,7 +242,7 @@ def guard_retest(state: BatchState, result: ResultFacts) -> Decision:
     if isinstance(decision, Denied):
         return decision
     if not result.is_current:
-        return Denied("QC-003", "this result was already superseded; retest the latest attempt")
+        return Denied("QC-003", _("this result was already superseded; retest the latest attempt"))
     return ALLOWED
 
 
@@ -211,11 +252,13 @@ def guard_verify(state: BatchState, result: ResultFacts, *, verifier: uuid.UUID)
     if isinstance(decision, Denied):
         return decision
     if not result.is_current:
-        return Denied("QC-003", "this result was superseded by a retest; verify the retest")
+        return Denied("QC-003", _("this result was superseded by a retest; verify the retest"))
     if result.verified_by is not None:
-        return Denied("QC-005", "this result is already verified")
+        return Denied("QC-005", _("this result is already verified"))
     if result.entered_by == verifier:
-        return Denied("QC-004", "four-eyes rule: the analyst who entered a result cannot verify it")
+        return Denied(
+            "QC-004", _("four-eyes rule: the analyst who entered a result cannot verify it")
+        )
     return ALLOWED
 
 
@@ -249,7 +292,7 @@ def _independent(facts: DispositionFacts, signer: uuid.UUID) -> Decision:
     if signer in facts.testers():
         return Denied(
             "REL-002",
-            "the qualified person must not have entered or verified a QC result of this batch",
+            _("the qualified person must not have entered or verified a QC result of this batch"),
         )
     return ALLOWED
 
@@ -260,10 +303,14 @@ def readiness(facts: DispositionFacts) -> list[Denied]:
     have = {r.test for r in facts.current}
     missing = [t for t in facts.required_tests if t not in have]
     if missing:
-        problems.append(Denied("REL-003", "required results missing: " + ", ".join(missing)))
+        problems.append(
+            Denied("REL-003", _("required results missing: {tests}", tests=", ".join(missing)))
+        )
     unverified = sorted(r.test for r in facts.current if r.verified_by is None)
     if unverified:
-        problems.append(Denied("REL-004", "results not yet verified: " + ", ".join(unverified)))
+        problems.append(
+            Denied("REL-004", _("results not yet verified: {tests}", tests=", ".join(unverified)))
+        )
     return problems
 
 
@@ -271,9 +318,11 @@ def guard_release(facts: DispositionFacts, *, signer: uuid.UUID) -> Decision:
     """Release needs every required result present, every result verified, a signer independent of
     the testing, and, when a result is out of specification, the physician's request on record."""
     if facts.state is BatchState.AWAITING_SECOND_SIGNATURE:
-        return Denied("REL-001", "the exceptional release awaits its second signature")
+        return Denied("REL-001", _("the exceptional release awaits its second signature"))
     if facts.state is not BatchState.IN_QC:
-        return Denied("REL-001", f"only a batch in QC is released; it is {facts.state}")
+        return Denied(
+            "REL-001", _("only a batch in QC is released; it is {state}", state=facts.state)
+        )
     problems = readiness(facts)
     if problems:
         return problems[0]
@@ -283,38 +332,43 @@ def guard_release(facts: DispositionFacts, *, signer: uuid.UUID) -> Decision:
     if facts.out_of_specification and not facts.has_exceptional_request:
         return Denied(
             "REL-005",
-            "out of specification ("
-            + ", ".join(facts.out_of_specification)
-            + "): release needs the treating physician's written request on record",
+            _(
+                "out of specification ({tests}): release needs the treating physician's "
+                "written request on record",
+                tests=", ".join(facts.out_of_specification),
+            ),
         )
     if facts.requested_by == signer:
-        return Denied("REL-009", "the requesting physician cannot sign the release")
+        return Denied("REL-009", _("the requesting physician cannot sign the release"))
     return ALLOWED
 
 
 def guard_second_signature(facts: DispositionFacts, *, signer: uuid.UUID) -> Decision:
     if facts.state is not BatchState.AWAITING_SECOND_SIGNATURE:
         return Denied(
-            "REL-007", f"no exceptional release awaits a second signature ({facts.state})"
+            "REL-007",
+            _("no exceptional release awaits a second signature ({state})", state=facts.state),
         )
     if facts.first_signer == signer:
-        return Denied("REL-008", "the second signature must come from a different person")
+        return Denied("REL-008", _("the second signature must come from a different person"))
     if facts.requested_by == signer:
-        return Denied("REL-009", "the requesting physician cannot sign the release")
+        return Denied("REL-009", _("the requesting physician cannot sign the release"))
     return _independent(facts, signer)
 
 
 def guard_reject(facts: DispositionFacts, *, signer: uuid.UUID) -> Decision:
     if facts.state not in (BatchState.IN_QC, BatchState.AWAITING_SECOND_SIGNATURE):
-        return Denied("REJ-001", f"only a batch in QC is rejected; it is {facts.state}")
+        return Denied(
+            "REJ-001", _("only a batch in QC is rejected; it is {state}", state=facts.state)
+        )
     return _independent(facts, signer)
 
 
 def guard_exceptional_request(facts: DispositionFacts) -> Decision:
     if facts.state is not BatchState.IN_QC:
-        return Denied("EXC-001", f"the batch is {facts.state}, not in QC")
+        return Denied("EXC-001", _("the batch is {state}, not in QC", state=facts.state))
     if facts.has_exceptional_request:
-        return Denied("EXC-003", "a request for this batch is already on record")
+        return Denied("EXC-003", _("a request for this batch is already on record"))
     if not facts.out_of_specification:
-        return Denied("EXC-002", "no result of this batch is out of specification")
+        return Denied("EXC-002", _("no result of this batch is out of specification"))
     return ALLOWED

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from cartflow.auth.actor import Actor
 from cartflow.auth.dependencies import require_role
+from cartflow.i18n import gettext
 from cartflow.manufacturing import workflow
 from cartflow.manufacturing.records import batch_results, superseded_ids
 from cartflow.manufacturing.schemas import PendingVerification, QcWorkItem, QpWorkItem
@@ -80,10 +81,13 @@ def qp_worklist(session: Session, *, actor: Actor) -> list[QpWorkItem]:
     items: list[QpWorkItem] = []
     for batch, episode, product in _batches(session, actor, Role.QUALIFIED_PERSON, waiting):
         facts = disposition_facts(session, batch)
-        blocking = [d.message for d in workflow.readiness(facts)]
+        # The worklist is read in the reader's language: render the reasons now.
+        blocking = [str(d.message) for d in workflow.readiness(facts)]
         pending = pending_disposition(session, batch.id)
         if facts.out_of_specification and not facts.has_exceptional_request:
-            blocking.append("out of specification: awaiting the treating physician's request")
+            blocking.append(
+                gettext("out of specification: awaiting the treating physician's request")
+            )
         first = People(session, {pending.signer_id})[pending.signer_id] if pending else None
         may_sign = actor.id not in facts.testers() and (
             pending is None or pending.signer_id != actor.id

@@ -24,6 +24,7 @@ from cartflow.db.base import utcnow
 from cartflow.episodes.schemas import TransitionRequest
 from cartflow.episodes.service import apply_transition, get_episode
 from cartflow.errors import InvalidInput, NotFound
+from cartflow.i18n import _
 from cartflow.models import CenterSiteRoute, Device, Episode, Role, TreatmentCenter
 from cartflow.models.scheduling import BookingStatus, ChairDay, DeviceDay, SlotBooking
 from cartflow.scheduling.errors import BookingWindow, DeviceTaken, NoChairFree
@@ -42,7 +43,7 @@ def _transit_days(session: Session, episode: Episode) -> int:
     ).scalar_one_or_none()
     if route is None:
         raise BookingWindow(
-            "no courier route between the center and the manufacturing site is configured",
+            _("no courier route between the center and the manufacturing site is configured"),
             code="BOOK-NO-ROUTE",
         )
     return route
@@ -60,8 +61,12 @@ def _free_chair(session: Session, center: TreatmentCenter, day: dt.date) -> int:
         if number not in taken:
             return number
     raise NoChairFree(
-        f"all {center.apheresis_chairs_per_day} apheresis chairs at {center.code} are booked "
-        f"on {day}"
+        _(
+            "all {chairs} apheresis chairs at {center} are booked on {day}",
+            chairs=center.apheresis_chairs_per_day,
+            center=center.code,
+            day=day,
+        )
     )
 
 
@@ -75,7 +80,7 @@ def book_slot(
 ) -> SlotBooking:
     episode = get_episode(session, actor=actor, episode_id=episode_id)
     if not roles_on_episode(actor, episode) & BOOKERS:
-        raise RoleRequired("booking a slot needs a coordinator of the center or a site planner")
+        raise RoleRequired(_("booking a slot needs a coordinator of the center or a site planner"))
     product = episode.product
     device = session.execute(
         select(Device).where(
@@ -86,7 +91,10 @@ def book_slot(
     ).scalar_one_or_none()
     if device is None:
         raise InvalidInput(
-            f"no active device {request.device!r} at the product's manufacturing site",
+            _(
+                "no active device {device!r} at the product's manufacturing site",
+                device=request.device,
+            ),
             field="device",
         )
     transit = _transit_days(session, episode)
@@ -94,14 +102,22 @@ def book_slot(
     start = request.manufacturing_start or arrival
     if start < arrival:
         raise BookingWindow(
-            f"manufacturing cannot start on {start}: the cells arrive at the site on {arrival}"
+            _(
+                "manufacturing cannot start on {start}: the cells arrive at the site on {arrival}",
+                start=start,
+                arrival=arrival,
+            )
         )
     release = start + dt.timedelta(days=product.manufacturing_days + product.qc_days)
     infusion = release + dt.timedelta(days=transit)
     if episode.latest_infusion_date is not None and infusion > episode.latest_infusion_date:
         raise BookingWindow(
-            f"the earliest infusion this booking allows ({infusion}) is after the patient's "
-            f"latest useful date ({episode.latest_infusion_date})",
+            _(
+                "the earliest infusion this booking allows ({infusion}) is after the patient's "
+                "latest useful date ({latest})",
+                infusion=infusion,
+                latest=episode.latest_infusion_date,
+            ),
             code="BOOK-TOO-LATE",
         )
     days = [start + dt.timedelta(days=n) for n in range(product.manufacturing_days)]
@@ -111,7 +127,9 @@ def book_slot(
         )
     ).scalar_one_or_none()
     if busy is not None:
-        raise DeviceTaken(f"device {device.code} is already booked on {busy}")
+        raise DeviceTaken(
+            _("device {device} is already booked on {day}", device=device.code, day=busy)
+        )
     chair = _free_chair(session, episode.center, request.apheresis_date)
 
     booking = SlotBooking(
@@ -143,7 +161,10 @@ def book_slot(
             session.flush()
     except IntegrityError:
         raise NoChairFree(
-            f"the last apheresis chair on {request.apheresis_date} was just booked by someone else"
+            _(
+                "the last apheresis chair on {day} was just booked by someone else",
+                day=request.apheresis_date,
+            )
         ) from None
     try:
         with session.begin_nested():
@@ -153,7 +174,7 @@ def book_slot(
             session.flush()
     except IntegrityError:
         raise DeviceTaken(
-            f"device {device.code} was just booked by someone else for these days"
+            _("device {device} was just booked by someone else for these days", device=device.code)
         ) from None
     record_event(
         session,
@@ -218,7 +239,7 @@ def current_booking(session: Session, *, actor: Actor, episode_id: uuid.UUID) ->
         .where(SlotBooking.episode_id == episode.id, SlotBooking.status == BookingStatus.ACTIVE)
     ).first()
     if row is None:
-        raise NotFound("the episode has no active booking")
+        raise NotFound(_("the episode has no active booking"))
     return booking_out(row[0], row[1])
 
 

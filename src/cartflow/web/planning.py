@@ -15,11 +15,13 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from babel.dates import format_skeleton
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from cartflow.auth.actor import Actor
 from cartflow.errors import CartflowError
+from cartflow.i18n import current_locale
 from cartflow.models import (
     CenterSiteRoute,
     Device,
@@ -32,8 +34,18 @@ from cartflow.models import (
 from cartflow.models.scheduling import BookingStatus, SlotBooking
 from cartflow.scheduling import solver
 from cartflow.web import views
+from cartflow.web.templating import templates
 
 HORIZON_DAYS = 42
+
+
+def short_day(value: dt.date) -> str:
+    """A day and month for a Gantt column head, in the reader's style (25.11 / Nov 25)."""
+    locale = current_locale()
+    return format_skeleton("ddMM" if locale == "ru" else "MMMd", value, locale=locale)
+
+
+templates.env.filters["short_day"] = short_day
 BOOKED_STATES = (
     EpisodeState.SLOT_BOOKED,
     EpisodeState.APHERESIS_COLLECTED,

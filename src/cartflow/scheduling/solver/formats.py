@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cartflow.i18n import _
+from cartflow.i18n.validation import validation_message
 from cartflow.scheduling.solver.checks import check_instance
 from cartflow.scheduling.solver.errors import InstanceError, PlanFormatError
 from cartflow.scheduling.solver.model import (
@@ -65,7 +67,7 @@ class ProductIn(_Strict):
     @model_validator(mode="after")
     def _one_site_key(self) -> ProductIn:
         if (self.site is None) == (self.sites is None):
-            raise ValueError("give exactly one of 'site' or 'sites'")
+            raise ValueError(_("give exactly one of 'site' or 'sites'"))
         return self
 
 
@@ -77,7 +79,7 @@ class FixedIn(_Strict):
     @model_validator(mode="after")
     def _both_or_neither(self) -> FixedIn:
         if (self.device is None) != (self.manufacturing_start is None):
-            raise ValueError("give both 'device' and 'manufacturing_start' or neither")
+            raise ValueError(_("give both 'device' and 'manufacturing_start' or neither"))
         return self
 
 
@@ -145,7 +147,7 @@ class PlanIn(_Strict):
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"]) or "file"
-    return f"{where}: {err['msg']}"
+    return f"{where}: {validation_message(err)}"
 
 
 def _site(s: SiteIn) -> Site:
@@ -179,7 +181,7 @@ def instance_from_dict(data: Any) -> Instance:
     try:
         text = json.dumps(data)
     except (TypeError, ValueError) as exc:
-        raise InstanceError(f"instance: not JSON-serialisable: {exc}") from exc
+        raise InstanceError(_("instance: not JSON-serialisable: {error}", error=exc)) from exc
     return instance_from_json(text)
 
 
@@ -188,7 +190,7 @@ def instance_from_json(text: str | bytes) -> Instance:
     try:
         raw = InstanceIn.model_validate_json(text)
     except ValidationError as exc:
-        raise InstanceError(f"instance: {_first_error(exc)}") from exc
+        raise InstanceError(_("instance: {problem}", problem=_first_error(exc))) from exc
     return _instance(raw)
 
 
@@ -306,7 +308,7 @@ def plan_from_json(text: str | bytes, instance: Instance | None = None) -> Plan:
     try:
         raw = PlanIn.model_validate_json(text)
     except ValidationError as exc:
-        raise PlanFormatError(f"plan: {_first_error(exc)}") from exc
+        raise PlanFormatError(_("plan: {problem}", problem=_first_error(exc))) from exc
     site_of = instance.site_of_device if instance is not None else {}
     assignments = tuple(
         Assignment(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from cartflow.i18n import _
 from cartflow.scheduling.solver.checks import check_instance
 from cartflow.scheduling.solver.errors import EventError
 from cartflow.scheduling.solver.model import (
@@ -99,18 +100,24 @@ def _failed_orders(instance: Instance, previous: Plan, event: Event) -> set[str]
     if isinstance(event, BatchFailed):
         o = instance.order_by_id.get(event.order)
         if o is None:
-            raise EventError(f"event: unknown episode {event.order!r}")
+            raise EventError(_("event: unknown episode {episode!r}", episode=event.order))
         a = previous.by_order.get(o.id)
         started = o.fixed_manufacturing is not None or (
             a is not None and a.manufacturing_start <= event.on
         )
         if not started:
-            raise EventError(f"event: episode {o.id!r} has no batch started by {event.on}")
+            raise EventError(
+                _(
+                    "event: episode {episode!r} has no batch started by {day}",
+                    episode=o.id,
+                    day=event.on,
+                )
+            )
         return {o.id}
     if event.device not in instance.site_of_device:
-        raise EventError(f"event: unknown device {event.device!r}")
+        raise EventError(_("event: unknown device {device!r}", device=event.device))
     if event.last_date < event.first_date:
-        raise EventError("event: the outage ends before it starts")
+        raise EventError(_("event: the outage ends before it starts"))
     lost = set()
     for o in instance.orders:
         a = previous.by_order.get(o.id)
@@ -130,7 +137,7 @@ def replan_instance(
     """The instance to re-plan from ``event.on``, the failed and the done episodes."""
     on = event.on
     if not instance.start_date <= on <= instance.end_date:
-        raise EventError(f"event: {on} is outside the plan's horizon")
+        raise EventError(_("event: {day} is outside the plan's horizon", day=on))
     failed = _failed_orders(instance, previous, event)
     done: set[str] = set()
     orders: list[Order] = []

@@ -23,7 +23,10 @@ from cartflow.models import Device, Episode
 from cartflow.models.scheduling import DeviceDay
 from cartflow.scheduling import service as scheduling
 from cartflow.scheduling.schemas import BookingRequest
-from cartflow.web import views
+from cartflow.web import (
+    planning,  # noqa: F401  (registers the short_day filter)
+    views,
+)
 from cartflow.web.forms import FormFields, field_errors, filled, refusal
 from cartflow.web.pageauth import PageActor, page_router
 from cartflow.web.templating import render
@@ -81,6 +84,7 @@ def _page(
         "errors": errors or {},
         "values": values or {},
         "step": views.main_step(views.next_steps(actor, episode)),
+        "zone": episode.center.timezone,
     }
     return render(request, "booking.html", context, actor=actor, status_code=status_code)
 

@@ -19,22 +19,33 @@ from cartflow.audit.signatures import REJECTED, RELEASED_FOR_INFUSION
 from cartflow.auth.actor import Actor
 from cartflow.db.session import DbSession
 from cartflow.errors import CartflowError, InvalidInput
+from cartflow.i18n import Message, _
 from cartflow.manufacturing import disposition, worklists
 from cartflow.manufacturing import views as batch_views
 from cartflow.manufacturing.access import get_batch
 from cartflow.manufacturing.schemas import Reject, Sign
-from cartflow.models import Role
+from cartflow.models import ManufacturingSite, Role
 from cartflow.web.forms import FormFields, field_errors, signature_refusal
 from cartflow.web.pageauth import PageActor, page_router, require_page_role
 from cartflow.web.templating import render
 
 router = page_router()
 
-DECISIONS = {
-    "release": ("Release for infusion", RELEASED_FOR_INFUSION),
-    "second-signature": ("Second signature of the exceptional release", RELEASED_FOR_INFUSION),
-    "reject": ("Reject the batch", REJECTED),
+DECISIONS: dict[str, tuple[Message, str]] = {
+    "release": (_("Release for infusion"), RELEASED_FOR_INFUSION),
+    "second-signature": (_("Second signature of the exceptional release"), RELEASED_FOR_INFUSION),
+    "reject": (_("Reject the batch"), REJECTED),
 }
+
+
+def site_zone(session: Session, actor: Actor, role: Role) -> str | None:
+    """The time zone of the site where the actor holds `role`, when it is one site (a worklist
+    of several sites falls back to the network's display zone)."""
+    sites = actor.site_ids(role)
+    if len(sites) != 1:
+        return None
+    site = session.get(ManufacturingSite, next(iter(sites)))
+    return site.timezone if site is not None else None
 
 
 def _sign_page(
@@ -49,7 +60,7 @@ def _sign_page(
     status_code: int = 200,
 ) -> Response:
     if decision not in DECISIONS:
-        raise InvalidInput(f"unknown decision {decision!r}", field="decision")
+        raise InvalidInput(_("unknown decision {decision!r}", decision=decision), field="decision")
     batch = get_batch(session, actor=actor, batch_id=batch_id)
     record = batch_views.batch_out(session, batch)
     title, meaning = DECISIONS[decision]
@@ -60,6 +71,7 @@ def _sign_page(
             "batch": record,
             "decision": decision,
             "title": title,
+            "zone": session.get(ManufacturingSite, batch.site_id).timezone,  # type: ignore[union-attr]
             "meaning": meaning,
             "errors": errors or {},
             "reason": reason,
@@ -114,7 +126,9 @@ def sign_submit(
                 ),
             )
         else:
-            raise InvalidInput(f"unknown decision {decision!r}", field="decision")
+            raise InvalidInput(
+                _("unknown decision {decision!r}", decision=decision), field="decision"
+            )
     except ValidationError as exc:
         return _sign_page(
             request,
@@ -147,7 +161,13 @@ def sign_submit(
 def qc_worklist(request: Request, session: DbSession, actor: PageActor) -> Response:
     require_page_role(actor, Role.QC_ANALYST)
     return render(
-        request, "qc.html", {"items": worklists.qc_worklist(session, actor=actor)}, actor=actor
+        request,
+        "qc.html",
+        {
+            "items": worklists.qc_worklist(session, actor=actor),
+            "zone": site_zone(session, actor, Role.QC_ANALYST),
+        },
+        actor=actor,
     )
 
 
@@ -155,5 +175,11 @@ def qc_worklist(request: Request, session: DbSession, actor: PageActor) -> Respo
 def qp_worklist(request: Request, session: DbSession, actor: PageActor) -> Response:
     require_page_role(actor, Role.QUALIFIED_PERSON)
     return render(
-        request, "qp.html", {"items": worklists.qp_worklist(session, actor=actor)}, actor=actor
+        request,
+        "qp.html",
+        {
+            "items": worklists.qp_worklist(session, actor=actor),
+            "zone": site_zone(session, actor, Role.QUALIFIED_PERSON),
+        },
+        actor=actor,
     )

@@ -25,7 +25,8 @@ from cartflow.auth.scope import roles_on_episode
 from cartflow.db.session import DbSession
 from cartflow.episodes import service as episodes
 from cartflow.errors import CartflowError, InvalidInput
-from cartflow.manufacturing import qc, service, steps
+from cartflow.i18n import _
+from cartflow.manufacturing import labels, qc, service, steps
 from cartflow.manufacturing import views as batch_views
 from cartflow.manufacturing.access import get_batch
 from cartflow.manufacturing.schemas import (
@@ -38,16 +39,22 @@ from cartflow.models import Device, EpisodeState, Role
 from cartflow.web import views
 from cartflow.web.forms import FormFields, field_errors, filled, refusal
 from cartflow.web.pageauth import PageActor, page_router
-from cartflow.web.templating import render
+from cartflow.web.templating import render, templates
 
 router = page_router()
+
+# Batch states, steps and disposition words read in the page's language (stored values stay).
+templates.env.filters["batch_state"] = labels.batch_state_label
+templates.env.filters["step_label"] = labels.step_label
+templates.env.filters["decision_label"] = labels.decision_label
+templates.env.filters["disposition_status"] = labels.disposition_status_label
 
 
 def _local(value: str, zone: str, field: str) -> dt.datetime:
     try:
         naive = dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        raise InvalidInput(f"{field}: a date and time", field=field) from exc
+        raise InvalidInput(_("{field}: a date and time", field=field), field=field) from exc
     return naive.replace(tzinfo=zoneinfo.ZoneInfo(zone)) if naive.tzinfo is None else naive
 
 
