@@ -44,6 +44,9 @@ Decisions where the sources leave room (not verified, ours):
   began by day 3 (Liang's rule, since day 0 often precedes the nadir) and lasts to the last
   measured day, and that day closes the window (day 30, or the last value before censoring). A
   series that simply stops before day 30 without censoring is not called grade 4 by this rule.
+- T-ICAHT thresholds are strict ("<50", "<20", "<100") as printed in the table, although one
+  public R notebook ("T-ICAHT coding", found in the code index) uses "<=" and joins gaps of up
+  to 6 days; the table's "<3 days" rule is used for gaps.
 - Late N-ICAHT and late T-ICAHT need two or more tests in the band: the second-lowest value
   decides (the literal reading of "two or more laboratory tests"). Liang instead grades by the
   nadir when a second value is <= 1500 and grades a single value; that grades higher.
