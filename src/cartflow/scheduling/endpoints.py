@@ -10,7 +10,7 @@ from cartflow.auth.dependencies import CurrentActor
 from cartflow.db.session import DbSession
 from cartflow.models import Device
 from cartflow.scheduling import service
-from cartflow.scheduling.schemas import BookingOut, BookingRequest
+from cartflow.scheduling.schemas import BookingMove, BookingOut, BookingRequest
 
 router = APIRouter(tags=["scheduling"])
 
@@ -33,3 +33,22 @@ def book_slot(
 @router.get("/episodes/{episode_id}/booking", response_model=BookingOut)
 def get_booking(episode_id: uuid.UUID, session: DbSession, actor: CurrentActor) -> BookingOut:
     return service.current_booking(session, actor=actor, episode_id=episode_id)
+
+
+@router.put(
+    "/episodes/{episode_id}/booking",
+    response_model=BookingOut,
+    responses={
+        409: {"description": "no chair or device free, outside the window, or too late to move"}
+    },
+)
+def move_booking(
+    episode_id: uuid.UUID, body: BookingMove, session: DbSession, actor: CurrentActor
+) -> BookingOut:
+    """Move the active booking (re-planning); the old one is kept, cancelled with the reason."""
+    booking = service.move_booking(
+        session, actor=actor, episode_id=episode_id, request=body, reason=body.reason
+    )
+    device = session.get(Device, booking.device_id)
+    assert device is not None
+    return service.booking_out(booking, device.code)

@@ -21,6 +21,12 @@ class BookingRequest(BaseModel):
     expected_version: int | None = Field(default=None, description="the episode version you read")
 
 
+class BookingMove(BookingRequest):
+    reason: str = Field(
+        min_length=3, max_length=500, description="why the booking moves (kept in the audit trail)"
+    )
+
+
 class BookingOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

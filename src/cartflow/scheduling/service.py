@@ -23,9 +23,9 @@ from cartflow.auth.scope import roles_on_episode
 from cartflow.db.base import utcnow
 from cartflow.episodes.schemas import TransitionRequest
 from cartflow.episodes.service import apply_transition, get_episode
-from cartflow.errors import InvalidInput, NotFound
+from cartflow.errors import Conflict, InvalidInput, NotFound
 from cartflow.i18n import _
-from cartflow.models import CenterSiteRoute, Device, Episode, Role, TreatmentCenter
+from cartflow.models import CenterSiteRoute, Device, Episode, EpisodeState, Role, TreatmentCenter
 from cartflow.models.scheduling import BookingStatus, ChairDay, DeviceDay, SlotBooking
 from cartflow.scheduling.errors import BookingWindow, DeviceTaken, NoChairFree
 from cartflow.scheduling.schemas import BookingOut, BookingRequest
@@ -81,6 +81,128 @@ def book_slot(
     episode = get_episode(session, actor=actor, episode_id=episode_id)
     if not roles_on_episode(actor, episode) & BOOKERS:
         raise RoleRequired(_("booking a slot needs a coordinator of the center or a site planner"))
+    booking = _reserve(
+        session,
+        actor=actor,
+        episode=episode,
+        request=request,
+        chair=None,
+        action="book",
+        before=None,
+        now=now,
+    )
+    apply_transition(
+        session,
+        actor=actor,
+        episode_id=episode.id,
+        request=TransitionRequest(
+            transition="book_slot",
+            planned_apheresis_date=request.apheresis_date,
+            planned_infusion_date=booking.planned_infusion_date,
+            expected_version=request.expected_version,
+        ),
+        now=now,
+        on_behalf_of=OWNER,
+    )
+    return booking
+
+
+# Before collection the whole booking may move; once the cells are collected (or a failed batch
+# sent them back for a new run) only the device run and the dates after it can.
+MOVABLE = frozenset({EpisodeState.SLOT_BOOKED, EpisodeState.APHERESIS_COLLECTED})
+
+
+def move_booking(
+    session: Session,
+    *,
+    actor: Actor,
+    episode_id: uuid.UUID,
+    request: BookingRequest,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> SlotBooking:
+    """Move an episode's active booking (re-planning after an outage or a failed batch).
+
+    The old booking is kept, marked cancelled with the reason; the new one passes every check a
+    new booking does, on the same unique chair-day and device-day rows, so a move can never
+    double-book. After collection the apheresis date and chair stay as they were.
+    """
+    episode = get_episode(session, actor=actor, episode_id=episode_id)
+    if not roles_on_episode(actor, episode) & BOOKERS:
+        raise RoleRequired(
+            _("moving a booking needs a coordinator of the center or a site planner")
+        )
+    if request.expected_version is not None and request.expected_version != episode.version:
+        raise Conflict(
+            _("the episode changed since you read it; reload and retry"), code="STATE-STALE"
+        )
+    if episode.state not in MOVABLE:
+        raise Conflict(
+            _(
+                "a booking can move only before manufacturing starts; the episode is {state}",
+                state=episode.state.value,
+            ),
+            code="BOOK-MOVE-STATE",
+        )
+    old = session.execute(
+        select(SlotBooking).where(
+            SlotBooking.episode_id == episode.id, SlotBooking.status == BookingStatus.ACTIVE
+        )
+    ).scalar_one_or_none()
+    if old is None:
+        raise NotFound(_("the episode has no active booking"))
+    collected = episode.state is EpisodeState.APHERESIS_COLLECTED
+    if collected:
+        request = request.model_copy(update={"apheresis_date": old.apheresis_date})
+    before = snapshot(old)
+    cancel_bookings(session, actor=actor, episode_id=episode.id, reason=reason)
+    booking = _reserve(
+        session,
+        actor=actor,
+        episode=episode,
+        request=request,
+        chair=old.chair_number if collected else None,
+        action="move",
+        before=before,
+        now=now,
+        reason=reason,
+    )
+    episode_before = {
+        "planned_apheresis_date": episode.planned_apheresis_date,
+        "planned_infusion_date": episode.planned_infusion_date,
+    }
+    episode.planned_apheresis_date = booking.apheresis_date
+    episode.planned_infusion_date = booking.planned_infusion_date
+    session.flush()
+    record_event(
+        session,
+        actor=actor.as_audit_actor(),
+        record_type="episode",
+        record_id=episode.id,
+        action="rebook",
+        before=episode_before,
+        after={
+            "planned_apheresis_date": episode.planned_apheresis_date,
+            "planned_infusion_date": episode.planned_infusion_date,
+        },
+        reason=reason,
+    )
+    return booking
+
+
+def _reserve(
+    session: Session,
+    *,
+    actor: Actor,
+    episode: Episode,
+    request: BookingRequest,
+    chair: int | None,
+    action: str,
+    before: dict[str, object] | None,
+    now: dt.datetime | None,
+    reason: str = "",
+) -> SlotBooking:
+    """Check and take a chair-day (unless `chair` is already held) and the device-days."""
     product = episode.product
     device = session.execute(
         select(Device).where(
@@ -130,13 +252,16 @@ def book_slot(
         raise DeviceTaken(
             _("device {device} is already booked on {day}", device=device.code, day=busy)
         )
-    chair = _free_chair(session, episode.center, request.apheresis_date)
+    take_chair = chair is None
+    chair_number = (
+        chair if chair is not None else _free_chair(session, episode.center, request.apheresis_date)
+    )
 
     booking = SlotBooking(
         episode_id=episode.id,
         center_id=episode.center_id,
         apheresis_date=request.apheresis_date,
-        chair_number=chair,
+        chair_number=chair_number,
         device_id=device.id,
         manufacturing_start=start,
         manufacturing_days=product.manufacturing_days,
@@ -148,24 +273,25 @@ def book_slot(
     session.add(booking)
     session.flush()
     # A concurrent booking that passed the checks above loses here, on the unique constraints.
-    try:
-        with session.begin_nested():
-            session.add(
-                ChairDay(
-                    center_id=episode.center_id,
-                    day=request.apheresis_date,
-                    chair_number=chair,
-                    booking_id=booking.id,
+    if take_chair:
+        try:
+            with session.begin_nested():
+                session.add(
+                    ChairDay(
+                        center_id=episode.center_id,
+                        day=request.apheresis_date,
+                        chair_number=chair_number,
+                        booking_id=booking.id,
+                    )
                 )
-            )
-            session.flush()
-    except IntegrityError:
-        raise NoChairFree(
-            _(
-                "the last apheresis chair on {day} was just booked by someone else",
-                day=request.apheresis_date,
-            )
-        ) from None
+                session.flush()
+        except IntegrityError:
+            raise NoChairFree(
+                _(
+                    "the last apheresis chair on {day} was just booked by someone else",
+                    day=request.apheresis_date,
+                )
+            ) from None
     try:
         with session.begin_nested():
             session.add_all(
@@ -181,21 +307,10 @@ def book_slot(
         actor=actor.as_audit_actor(),
         record_type="slot_booking",
         record_id=booking.id,
-        action="book",
+        action=action,
+        before=before,
         after=snapshot(booking) | {"device_code": device.code},
-    )
-    apply_transition(
-        session,
-        actor=actor,
-        episode_id=episode.id,
-        request=TransitionRequest(
-            transition="book_slot",
-            planned_apheresis_date=request.apheresis_date,
-            planned_infusion_date=infusion,
-            expected_version=request.expected_version,
-        ),
-        now=now,
-        on_behalf_of=OWNER,
+        reason=reason,
     )
     return booking
 
