@@ -30,7 +30,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from cartflow.i18n import SOURCE_LOCALE, Message, _
+from cartflow.i18n import SOURCE_LOCALE, Message, _, current_locale
 from cartflow.identity.errors import MalformedIdentifier
 from cartflow.identity.isbt128 import ChainOfIdentityId, Din, ProductCode
 from cartflow.identity.scan import expiry_barcode_data
@@ -107,7 +107,8 @@ def label_captions(locale: str = SOURCE_LOCALE) -> Mapping[str, str]:
 @dataclass(frozen=True)
 class LabelContent:
     """Everything printed on one label. `captions` are the DEFAULT_CAPTIONS in the label's
-    language (`label_captions`); a key it lacks prints in English."""
+    language (`label_captions`; by default the reader's, so a label printed from a page or a
+    request follows its language); a key it lacks prints in English."""
 
     kind: LabelKind
     coi: ChainOfIdentityId
@@ -121,7 +122,7 @@ class LabelContent:
     label_timezone: tzinfo = UTC
     storage_temperature: str = ""
     facility: str = ""
-    captions: Mapping[str, str] = field(default_factory=label_captions)
+    captions: Mapping[str, str] = field(default_factory=lambda: label_captions(current_locale()))
 
     def __post_init__(self) -> None:
         if self.din is not None:
