@@ -198,7 +198,8 @@ def render_certificate(batch: BatchOut, header: CertificateHeader) -> bytes:
         p(gettext("Release testing"), heading),
         table(
             result_rows(batch),
-            [32 * mm, 30 * mm, 24 * mm, 30 * mm, 32 * mm, 32 * mm],
+            # Wide enough for the longer Russian captions and test names without breaking a word.
+            [42 * mm, 31 * mm, 22 * mm, 30 * mm, 28 * mm, 27 * mm],
             [
                 gettext("Test"),
                 gettext("Specification"),
