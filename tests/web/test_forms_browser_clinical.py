@@ -61,3 +61,12 @@ def test_the_clinician_records_a_blood_count(
     page.get_by_label("Platelets, ×10⁹/L").press("Enter")
     expect(page.get_by_role("row").filter(has_text="450")).to_contain_text("yes")
     assert counts() == 1
+
+    # The remission assessment: the service classifies it, the page shows its category.
+    page.get_by_label("Assessed on").fill(today)
+    page.get_by_label("Marrow blasts, %").fill("2")
+    page.get_by_label("ANC at assessment, ×10⁹/L").fill("1.1")
+    page.get_by_label("Platelets at assessment, ×10⁹/L").fill("140")
+    page.get_by_label("Transfusion independent").check()
+    page.get_by_role("button", name="Record the response").click()
+    expect(page.get_by_role("row").filter(has_text="complete remission")).to_be_visible()

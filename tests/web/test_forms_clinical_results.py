@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cartflow.models import Episode, EpisodeState, Role
-from cartflow.models.clinical_outcome import DeathRecord
+from cartflow.models.clinical_outcome import DeathRecord, ResponseAssessment
 from cartflow.models.clinical_toxicity import BloodCount
 from tests.factories import make_episode, make_network, make_user
 from tests.web.helpers import login, post_form
@@ -99,3 +99,62 @@ def test_the_page_is_for_clinicians(client: TestClient, session: Session, unique
     session.flush()
     login(client, nurse.username)
     assert client.get(f"/clinician/episodes/{episode.id}/results").status_code == 403
+
+
+def responses_of(session: Session, episode: Episode) -> int:
+    return session.execute(
+        select(func.count(ResponseAssessment.id)).where(ResponseAssessment.episode_id == episode.id)
+    ).scalar_one()
+
+
+def test_a_b_all_remission_is_classified_by_the_service(
+    client: TestClient, session: Session, unique: str
+) -> None:
+    episode, clinician = infused(session, unique)
+    token = login(client, clinician)
+    url = f"/clinician/episodes/{episode.id}/results"
+    today = dt.date.today().isoformat()  # noqa: DTZ011
+    done = post_form(
+        client,
+        f"{url}/response",
+        token,
+        {
+            "assessed_on": today,
+            "marrow_blasts_pct": "1.5",
+            "anc_10e9_per_l": "1.4",
+            "platelets_10e9_per_l": "130",
+            "mrd_flow_pct": "0.001",
+            "transfusion_independent": "true",
+        },
+    )
+    assert done.status_code == 303, done.text
+    page = client.get(url)
+    assert "complete remission" in page.text and "negative" in page.text
+    assert responses_of(session, episode) == 1
+
+
+def test_a_bad_response_is_refused_beside_its_field_and_nothing_is_written(
+    client: TestClient, session: Session, unique: str
+) -> None:
+    episode, clinician = infused(session, unique)
+    token = login(client, clinician)
+    url = f"/clinician/episodes/{episode.id}/results/response"
+    today = dt.date.today()  # noqa: DTZ011
+    good = {
+        "assessed_on": today.isoformat(),
+        "marrow_blasts_pct": "1.5",
+        "anc_10e9_per_l": "1.4",
+        "platelets_10e9_per_l": "130",
+    }
+    blasts = post_form(client, url, token, good | {"marrow_blasts_pct": "150"})
+    assert blasts.status_code == 422 and 'id="marrow_blasts_pct-error"' in blasts.text
+    early = (today - dt.timedelta(days=3)).isoformat()
+    before = post_form(client, url, token, good | {"assessed_on": early})
+    assert before.status_code == 422 and 'id="assessed_on-error"' in before.text
+    ru = client.post(
+        url,
+        data=good | {"marrow_blasts_pct": "150", "csrf_token": token},
+        cookies={"cartflow_locale": "ru"},
+    )
+    assert ru.status_code == 422 and "Оценка ответа" in ru.text
+    assert responses_of(session, episode) == 0
