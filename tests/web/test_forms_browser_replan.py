@@ -1,6 +1,6 @@
 """The re-plan page in a real browser: the planner names a device outage by keyboard, sees what
-moves, a move of a confirmed booking is refused whole, a re-plan that only adds bookings is
-applied; readable at 768 px. The test builds a network of its own in the live server's database,
+moves, and confirms from the keyboard: the confirmed booking moves off the broken device;
+readable at 768 px. The test builds a network of its own in the live server's database,
 so the shared seed is untouched."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cartflow.db.engine import make_engine
+from cartflow.models import Device
 from cartflow.models.scheduling import BookingStatus, SlotBooking
 from tests.factories import PASSWORD
 from tests.web.conftest import DbReader, LiveServer
@@ -86,17 +87,18 @@ def test_the_planner_previews_a_device_outage_and_confirms_a_re_plan(
     assert scroll <= client, f"the re-plan preview scrolls sideways at 768 px ({scroll})"
     page.screenshot(path=shots / "planner-replan-768.png", full_page=True)
 
-    # A confirmed booking cannot be moved by the services yet: refused whole, nothing written.
-    page.get_by_role("button", name="Confirm the re-plan").click()
-    expect(page.get_by_role("alert")).to_contain_text("REPLAN-MOVE-UNSUPPORTED")
-    assert active(web_db, world) == 1
-
-    # An outage after the booked run moves nothing; confirming books the waiting episode.
-    later = world.apheresis + dt.timedelta(days=60)
-    page.goto(f"{live_server.url}/planner/replan")
-    describe_outage(page, world, later, later)
-    expect(page.get_by_text("Confirmed bookings that move: 0.")).to_be_visible()
+    # Confirmed from the keyboard: the booking moves off the broken device, the old one is kept
+    # cancelled with the outage as its reason.
     page.get_by_role("button", name="Confirm the re-plan").focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("1 new booking made")
-    assert active(web_db, world) == 2
+    expect(page.get_by_role("status")).to_contain_text("1 confirmed booking moved")
+    moved_to = web_db.scalar(
+        select(Device.code)
+        .join(SlotBooking, SlotBooking.device_id == Device.id)
+        .where(
+            SlotBooking.episode_id == world.booked.id,
+            SlotBooking.status == BookingStatus.ACTIVE,
+        )
+    )
+    assert moved_to == "DEV-2"
+    assert active(web_db, world) >= 1

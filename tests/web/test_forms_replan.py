@@ -143,14 +143,51 @@ def test_confirming_books_the_new_slots_through_the_booking_service(
     assert world.waiting.state is EpisodeState.SLOT_BOOKED
 
 
-def test_confirming_a_move_of_a_confirmed_booking_is_refused_whole(
+def test_confirming_moves_the_confirmed_booking_off_the_broken_device(
+    client: TestClient, session: Session, unique: str
+) -> None:
+    world = booked_network(session, unique)
+    token = login(client, world.planner)
+    run = world.apheresis + dt.timedelta(days=3)
+    event = outage(world, run, run)
+    page = post_form(client, "/planner/replan/preview", token, event)
+    assert "Confirmed bookings that move: 1." in page.text
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]{64})"', page.text)
+    assert fingerprint is not None
+    done = post_form(
+        client, "/planner/replan/confirm", token, event | {"fingerprint": fingerprint.group(1)}
+    )
+    assert done.status_code == 200, done.text
+    assert "1 confirmed booking moved" in done.text
+    [now_active] = active_bookings(session, world.booked)
+    device = session.get(Device, now_active.device_id)
+    assert device is not None and device.code == "DEV-2"
+    old = session.execute(
+        select(SlotBooking).where(
+            SlotBooking.episode_id == world.booked.id,
+            SlotBooking.status == BookingStatus.CANCELLED,
+        )
+    ).scalar_one()
+    assert "device" in old.cancel_reason and "DEV-1" in old.cancel_reason
+    session.refresh(world.booked)
+    assert world.booked.state is EpisodeState.SLOT_BOOKED
+
+
+def test_a_confirmed_booking_left_without_a_slot_refuses_the_whole_re_plan(
     client: TestClient, session: Session, unique: str
 ) -> None:
     world = booked_network(session, unique)
     token = login(client, world.planner)
     before = count_bookings(session)
-    run = world.apheresis + dt.timedelta(days=3)
-    event = outage(world, run, run)
+    # DEV-2 retired and DEV-1 down for the whole horizon: the booked episode has nowhere to go.
+    first = dt.date.today()  # noqa: DTZ011
+    last = first + dt.timedelta(days=200)
+    spare = session.execute(
+        select(Device).where(Device.site_id == world.net.site.id, Device.code == "DEV-2")
+    ).scalar_one()
+    spare.active = False
+    session.flush()
+    event = outage(world, first, last)
     page = post_form(client, "/planner/replan/preview", token, event)
     fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]{64})"', page.text)
     assert fingerprint is not None
@@ -158,9 +195,7 @@ def test_confirming_a_move_of_a_confirmed_booking_is_refused_whole(
         client, "/planner/replan/confirm", token, event | {"fingerprint": fingerprint.group(1)}
     )
     assert done.status_code == 409
-    assert "REPLAN-MOVE-UNSUPPORTED" in done.text
-    assert str(world.booked.chain_of_identity) in done.text
-    # Not even the waiting episode's new booking was kept.
+    assert "REPLAN-UNPLACED" in done.text
     assert count_bookings(session) == before
     assert active_bookings(session, world.waiting) == []
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -121,12 +122,73 @@ def move_booking(
     reason: str,
     now: dt.datetime | None = None,
 ) -> SlotBooking:
-    """Move an episode's active booking (re-planning after an outage or a failed batch).
+    """Move an episode's active booking (see `move_bookings`)."""
+    return move_bookings(
+        session, actor=actor, moves=[(episode_id, request)], reason=reason, now=now
+    )[0]
 
-    The old booking is kept, marked cancelled with the reason; the new one passes every check a
-    new booking does, on the same unique chair-day and device-day rows, so a move can never
-    double-book. After collection the apheresis date and chair stay as they were.
+
+def move_bookings(
+    session: Session,
+    *,
+    actor: Actor,
+    moves: Sequence[tuple[uuid.UUID, BookingRequest]],
+    reason: str,
+    now: dt.datetime | None = None,
+) -> list[SlotBooking]:
+    """Move several episodes' active bookings at once (re-planning after an outage or a failed
+    batch), all or nothing within the caller's unit of work.
+
+    Every old booking is released first, so that one episode may take the days another leaves;
+    each new booking passes every check a new booking does, on the same unique chair-day and
+    device-day rows, so a move can never double-book. The old bookings are kept, cancelled with the
+    reason. After collection the apheresis date and chair stay as they were.
     """
+    prepared = [_movable(session, actor=actor, episode_id=e, request=r) for e, r in moves]
+    befores = [snapshot(old) for _episode, old, _request in prepared]
+    for episode, _old, _request in prepared:
+        cancel_bookings(session, actor=actor, episode_id=episode.id, reason=reason)
+    moved = []
+    for (episode, old, request), before in zip(prepared, befores, strict=True):
+        collected = episode.state is EpisodeState.APHERESIS_COLLECTED
+        booking = _reserve(
+            session,
+            actor=actor,
+            episode=episode,
+            request=request,
+            chair=old.chair_number if collected else None,
+            action="move",
+            before=before,
+            now=now,
+            reason=reason,
+        )
+        episode_before = {
+            "planned_apheresis_date": episode.planned_apheresis_date,
+            "planned_infusion_date": episode.planned_infusion_date,
+        }
+        episode.planned_apheresis_date = booking.apheresis_date
+        episode.planned_infusion_date = booking.planned_infusion_date
+        session.flush()
+        record_event(
+            session,
+            actor=actor.as_audit_actor(),
+            record_type="episode",
+            record_id=episode.id,
+            action="rebook",
+            before=episode_before,
+            after={
+                "planned_apheresis_date": episode.planned_apheresis_date,
+                "planned_infusion_date": episode.planned_infusion_date,
+            },
+            reason=reason,
+        )
+        moved.append(booking)
+    return moved
+
+
+def _movable(
+    session: Session, *, actor: Actor, episode_id: uuid.UUID, request: BookingRequest
+) -> tuple[Episode, SlotBooking, BookingRequest]:
     episode = get_episode(session, actor=actor, episode_id=episode_id)
     if not roles_on_episode(actor, episode) & BOOKERS:
         raise RoleRequired(
@@ -151,43 +213,9 @@ def move_booking(
     ).scalar_one_or_none()
     if old is None:
         raise NotFound(_("the episode has no active booking"))
-    collected = episode.state is EpisodeState.APHERESIS_COLLECTED
-    if collected:
+    if episode.state is EpisodeState.APHERESIS_COLLECTED:
         request = request.model_copy(update={"apheresis_date": old.apheresis_date})
-    before = snapshot(old)
-    cancel_bookings(session, actor=actor, episode_id=episode.id, reason=reason)
-    booking = _reserve(
-        session,
-        actor=actor,
-        episode=episode,
-        request=request,
-        chair=old.chair_number if collected else None,
-        action="move",
-        before=before,
-        now=now,
-        reason=reason,
-    )
-    episode_before = {
-        "planned_apheresis_date": episode.planned_apheresis_date,
-        "planned_infusion_date": episode.planned_infusion_date,
-    }
-    episode.planned_apheresis_date = booking.apheresis_date
-    episode.planned_infusion_date = booking.planned_infusion_date
-    session.flush()
-    record_event(
-        session,
-        actor=actor.as_audit_actor(),
-        record_type="episode",
-        record_id=episode.id,
-        action="rebook",
-        before=episode_before,
-        after={
-            "planned_apheresis_date": episode.planned_apheresis_date,
-            "planned_infusion_date": episode.planned_infusion_date,
-        },
-        reason=reason,
-    )
-    return booking
+    return episode, old, request
 
 
 def _reserve(

@@ -6,11 +6,12 @@ The planner names the event; the page re-plans the planner's sites with the sche
 episode whose booking would change: its chain of identity, the slot it leaves, the slot it gets
 and the delay of its infusion. Nothing is written until the planner confirms; confirming re-plans
 again (the greedy dispatcher is deterministic, so it is the previewed plan unless the network
-changed meanwhile, which the page then says) and books through `scheduling.service.book_slot`.
+changed meanwhile, which the page then says) and books through the scheduling service.
 
-Moving a booking already confirmed needs a scheduling service that does not exist yet (cancel and
-re-book while the episode stays `slot_booked`): such a confirmation is refused as a whole, with
-that reason, and nothing is written.
+Confirmed bookings move through `scheduling.service.move_bookings` (every old booking released
+first, each new one checked like a new booking, old ones kept cancelled with the event as reason).
+A confirmed booking the re-plan would leave without a slot, or a failed batch not yet recorded as
+such, refuses the whole confirmation: nothing is written.
 """
 
 from __future__ import annotations
@@ -246,35 +247,64 @@ def preview(session: Session, actor: Actor, event: ReplanEvent) -> Preview:
     return Preview(moves=moves, fingerprint=digest.hexdigest(), start=start, plan=result.plan)
 
 
-def apply(session: Session, actor: Actor, shown: Preview) -> int:
-    """Book what the re-plan proposes, all or nothing (the request's unit of work)."""
-    blocked = [m for m in shown.moves if m.booked or m.failed or m.new is None]
-    if blocked:
+def _event_reason(event: ReplanEvent) -> str:
+    # Kept in the audit trail with each moved booking, in the language of the record (English).
+    if event.kind == "device_down":
+        return f"re-plan: device {event.device} down {event.first_date} to {event.last_date}"
+    return f"re-plan: batch of episode {event.episode} failed"
+
+
+def apply(session: Session, actor: Actor, shown: Preview, event: ReplanEvent) -> tuple[int, int]:
+    """Apply what the re-plan proposes, all or nothing (the request's unit of work): confirmed
+    bookings move through `scheduling.service.move_bookings`, waiting episodes are booked through
+    `book_slot`. Returns (moved, newly booked)."""
+    dropped = [m for m in shown.moves if m.booked and m.new is None]
+    if dropped:
         raise Conflict(
             ngettext_lazy(
-                "{n} confirmed booking would move or be dropped ({coi}); the scheduling service "
-                "cannot move a confirmed booking yet: nothing was changed",
-                "{n} confirmed bookings would move or be dropped ({coi}); the scheduling service "
-                "cannot move a confirmed booking yet: nothing was changed",
-                len(blocked),
-                coi=", ".join(m.episode.chain_of_identity or str(m.episode.id) for m in blocked),
+                "{n} confirmed booking would be left without a slot ({coi}); move or cancel it by "
+                "hand first: nothing was changed",
+                "{n} confirmed bookings would be left without a slot ({coi}); move or cancel them "
+                "by hand first: nothing was changed",
+                len(dropped),
+                coi=", ".join(m.episode.chain_of_identity or str(m.episode.id) for m in dropped),
             ),
-            code="REPLAN-MOVE-UNSUPPORTED",
+            code="REPLAN-UNPLACED",
         )
+    unrecorded = [
+        m
+        for m in shown.moves
+        if m.failed and m.new is not None and m.episode.state not in scheduling.MOVABLE
+    ]
+    if unrecorded:
+        raise Conflict(
+            _(
+                "record the failed batch first (a new manufacturing run for {coi}); "
+                "nothing was changed",
+                coi=", ".join(m.episode.chain_of_identity or str(m.episode.id) for m in unrecorded),
+            ),
+            code="REPLAN-BATCH-NOT-RECORDED",
+        )
+    moving = [m for m in shown.moves if m.booked and m.new is not None]
+    scheduling.move_bookings(
+        session,
+        actor=actor,
+        moves=[(m.episode.id, _request(m)) for m in moving],
+        reason=_event_reason(event),
+    )
     for m in shown.new_bookings:
-        assert m.new is not None
-        scheduling.book_slot(
-            session,
-            actor=actor,
-            episode_id=m.episode.id,
-            request=BookingRequest(
-                apheresis_date=m.new.apheresis_date,
-                device=m.new.device.split("/", 1)[1],
-                manufacturing_start=m.new.manufacturing_start,
-                expected_version=m.episode.version,
-            ),
-        )
-    return len(shown.new_bookings)
+        scheduling.book_slot(session, actor=actor, episode_id=m.episode.id, request=_request(m))
+    return len(moving), len(shown.new_bookings)
+
+
+def _request(m: MoveRow) -> BookingRequest:
+    assert m.new is not None
+    return BookingRequest(
+        apheresis_date=m.new.apheresis_date,
+        device=m.new.device.split("/", 1)[1],
+        manufacturing_start=m.new.manufacturing_start,
+        expected_version=m.episode.version,
+    )
 
 
 def _event(fields: dict[str, str]) -> tuple[ReplanEvent | None, dict[str, str], dict[str, str]]:
@@ -299,6 +329,7 @@ def _page(
     errors: dict[str, str] | None = None,
     shown: Preview | None = None,
     booked: int | None = None,
+    moved: int | None = None,
     status_code: int = 200,
 ) -> Response:
     sites = _sites(session, actor)
@@ -315,6 +346,7 @@ def _page(
         "errors": errors or {},
         "preview": shown,
         "booked": booked,
+        "moved": moved,
     }
     return render(request, "replan.html", context, actor=actor, status_code=status_code)
 
@@ -363,7 +395,7 @@ def replan_confirm(
                 _("the network changed since the preview: check the new preview and confirm again"),
                 code="REPLAN-STALE",
             )
-        booked = apply(session, actor, shown)
+        moved, booked = apply(session, actor, shown, event)
     except CartflowError as exc:
         return _page(
             request,
@@ -374,4 +406,4 @@ def replan_confirm(
             shown=shown,
             status_code=exc.status_code,
         )
-    return _page(request, session, actor, values=values, booked=booked)
+    return _page(request, session, actor, values=values, booked=booked, moved=moved)
