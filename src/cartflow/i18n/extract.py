@@ -270,7 +270,9 @@ def bare_python_literals(path: Path, message_calls: set[str]) -> list[tuple[int,
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or _call_name(node) not in message_calls:
             continue
-        candidates = list(node.args[:1]) + [
+        # A guard's refusal, Denied(code, message), carries its message second.
+        position = 1 if _call_name(node) == "Denied" else 0
+        candidates = list(node.args[position : position + 1]) + [
             kw.value for kw in node.keywords if kw.arg in ("message", "detail")
         ]
         for arg in candidates:
@@ -280,7 +282,7 @@ def bare_python_literals(path: Path, message_calls: set[str]) -> list[tuple[int,
 
 
 def bare(paths: Iterable[Path] | None = None) -> list[tuple[Path, int, str]]:
-    calls = error_class_names() | {"fail", "HTTPException", "FormError", "PageRefusal"}
+    calls = error_class_names() | {"fail", "HTTPException", "FormError", "PageRefusal", "Denied"}
     out: list[tuple[Path, int, str]] = []
     for path in source_files(paths):
         if path.suffix == ".html":
