@@ -23,6 +23,7 @@ from cartflow.clinical.cli_support import (
     parse_json_option,
     parse_time,
 )
+from cartflow.i18n import _
 from cartflow.models.clinical import ConsentKind
 
 app = typer.Typer(
@@ -110,9 +111,9 @@ def eligibility(
         try:
             labs[name.strip()] = float(value)
         except ValueError:
-            fail(f"--lab: {item!r} is not NAME=NUMBER")
+            fail(_("--lab: {item!r} is not NAME=NUMBER", item=item))
         if not sep:
-            fail(f"--lab: {item!r} is not NAME=NUMBER")
+            fail(_("--lab: {item!r} is not NAME=NUMBER", item=item))
     data = parse_json_option(
         {"ecog": ecog, "karnofsky_lansky": karnofsky, "labs": labs, "notes": notes}, EligibilityIn
     )

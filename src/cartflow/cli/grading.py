@@ -24,6 +24,7 @@ from cartflow.clinical.grading import (
     parse_json_text,
 )
 from cartflow.clinical.grading_schemas import GradeResult
+from cartflow.i18n import _
 
 app = typer.Typer(no_args_is_help=True, help="ASTCT CRS and ICANS grading (Lee et al. 2019).")
 
@@ -42,7 +43,7 @@ def _read(source: Path | None) -> str:
     try:
         return source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {source}: {exc}")
+        fail(_("cannot read {path}: {error}", path=str(source), error=str(exc)))
 
 
 def _run(source: Path | None, kind: str, grade: Callable[[JsonValue], list[GradeResult]]) -> None:

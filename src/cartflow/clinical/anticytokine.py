@@ -17,7 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from cartflow.clinical.errors import denied
+from cartflow.clinical.phrases import Number
 from cartflow.episodes.workflow import Denied
+from cartflow.i18n import _, gettext
 
 CHILD_WEIGHT_BELOW_KG = 30.0
 MG_PER_KG_UNDER_30_KG = 12.0
@@ -31,7 +34,7 @@ MAX_DOSES_TOTAL = 4
 def tocilizumab_dose_mg(weight_kg: float) -> float:
     """Label dose for one administration: 12 mg/kg under 30 kg, else 8 mg/kg up to 800 mg."""
     if not 0 < weight_kg < 400:
-        raise ValueError("weight must be between 0 and 400 kg")
+        raise ValueError(gettext("weight must be between 0 and 400 kg"))
     if weight_kg < CHILD_WEIGHT_BELOW_KG:
         return round(MG_PER_KG_UNDER_30_KG * weight_kg, 1)
     return round(min(MG_PER_KG_FROM_30_KG * weight_kg, MAX_DOSE_MG), 1)
@@ -45,23 +48,38 @@ def tocilizumab_issues(
     label = tocilizumab_dose_mg(weight_kg)
     if dose_mg > label:
         issues.append(
-            Denied(
+            denied(
                 "TOCI-DOSE",
-                f"{dose_mg:g} mg is above the label dose {label:g} mg for {weight_kg:g} kg",
+                _(
+                    "{dose} mg is above the label dose {label} mg for {weight} kg",
+                    dose=Number(dose_mg, None),
+                    label=Number(label, None),
+                    weight=Number(weight_kg, None),
+                ),
             )
         )
     nearest = min((abs(at - t) for t in earlier), default=None)
     if nearest is not None and nearest < MIN_INTERVAL:
         hours = nearest.total_seconds() / 3600
         issues.append(
-            Denied("TOCI-INTERVAL", f"{hours:.1f} h from another dose (at least 8 h apart)")
+            denied(
+                "TOCI-INTERVAL",
+                _("{hours} h from another dose (at least 8 h apart)", hours=Number(hours, 1)),
+            )
         )
     window = [t for t in earlier if at - dt.timedelta(hours=24) <= t <= at + dt.timedelta(hours=24)]
     if _max_in_any_24h([*window, at]) > MAX_DOSES_PER_24H:
-        issues.append(Denied("TOCI-24H", "more than 3 doses within 24 hours"))
+        issues.append(denied("TOCI-24H", _("more than 3 doses within 24 hours")))
     if len(earlier) + 1 > MAX_DOSES_TOTAL:
         issues.append(
-            Denied("TOCI-TOTAL", f"dose {len(earlier) + 1}: at most {MAX_DOSES_TOTAL} in total")
+            denied(
+                "TOCI-TOTAL",
+                _(
+                    "dose {number}: at most {maximum} in total",
+                    number=len(earlier) + 1,
+                    maximum=MAX_DOSES_TOTAL,
+                ),
+            )
         )
     return issues
 

@@ -27,7 +27,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from cartflow.episodes.workflow import ALLOWED, Decision, Denied
+from cartflow.clinical.errors import denied
+from cartflow.episodes.workflow import ALLOWED, Decision
+from cartflow.i18n import _
 from cartflow.identity.errors import MalformedIdentifier, MalformedScan
 from cartflow.identity.isbt128 import ChainOfIdentityId, ProductCode
 from cartflow.identity.scan import ExpectedContainer, Scan, parse_scan, verify_scan
@@ -48,19 +50,22 @@ def parse_wristband(raw: str) -> tuple[str, Scan]:
     text = raw.strip()
     if not text.startswith(WRISTBAND_PREFIX):
         raise MalformedScan(
-            f"not a wristband read: it must start with {WRISTBAND_PREFIX!r} "
-            "(e.g. WB:P-7K3MXQ2A/&/CHA999926000123)",
+            _(
+                "not a wristband read: it must start with {prefix!r} (e.g. {example})",
+                prefix=WRISTBAND_PREFIX,
+                example="WB:P-7K3MXQ2A/&/CHA999926000123",
+            ),
             field="wristband_scan",
         )
     pseudonym, slash, coi_part = text.removeprefix(WRISTBAND_PREFIX).partition("/")
     if not slash or not pseudonym or not coi_part:
         raise MalformedScan(
-            "a wristband read is WB:<pseudonym>/<chain of identity>", field="wristband_scan"
+            _("a wristband read is WB:<pseudonym>/<chain of identity>"), field="wristband_scan"
         )
     scan = parse_scan(coi_part)
     if scan.coi is None:
         raise MalformedScan(
-            "the wristband's second part must be the chain of identity identifier",
+            _("the wristband's second part must be the chain of identity identifier"),
             field="wristband_scan",
         )
     return pseudonym, scan
@@ -79,9 +84,9 @@ def check_bag(
     """Read the bag's label and decide; a read without a chain of identity is refused."""
     scan = parse_scan(raw)
     if scan.coi is None:
-        return scan, Denied(
+        return scan, denied(
             "BEDSIDE-BAG-NO-COI",
-            "the bag read holds no chain of identity identifier; scan the COI bar code",
+            _("the bag read holds no chain of identity identifier; scan the COI bar code"),
         )
     # The DIN is taken as read (its check flags are still verified): matching it to a container
     # record belongs to custody, and the COI is what ties the bag to this patient.
@@ -92,8 +97,9 @@ def check_bag(
     )
     decision = verify_scan(expected, scan, now=now)
     if not decision.accepted:
-        return scan, Denied(
-            "BEDSIDE-BAG-MISMATCH", f"{decision.rule}: {decision.message}; do not thaw"
+        return scan, denied(
+            "BEDSIDE-BAG-MISMATCH",
+            _("{rule}: {reason}; do not thaw", rule=decision.rule, reason=decision.message),
         )
     return scan, ALLOWED
 
@@ -104,16 +110,21 @@ def check_wristband(
     """The wristband must name this patient and this episode's chain of identity."""
     read_pseudonym, scan = parse_wristband(raw)
     if read_pseudonym != pseudonym:
-        return scan, Denied(
+        return scan, denied(
             "BEDSIDE-WRISTBAND-MISMATCH",
-            f"the wristband names patient {read_pseudonym}, not {pseudonym}; do not thaw",
+            _(
+                "the wristband names patient {read}, not {expected}; do not thaw",
+                read=read_pseudonym,
+                expected=pseudonym,
+            ),
         )
     decision = verify_scan(
         ExpectedContainer(coi=ChainOfIdentityId.parse(coi)), replace(scan, expiry=None), now=now
     )
     if not decision.accepted:
-        return scan, Denied(
-            "BEDSIDE-WRISTBAND-MISMATCH", f"{decision.rule}: {decision.message}; do not thaw"
+        return scan, denied(
+            "BEDSIDE-WRISTBAND-MISMATCH",
+            _("{rule}: {reason}; do not thaw", rule=decision.rule, reason=decision.message),
         )
     return scan, ALLOWED
 
@@ -121,8 +132,8 @@ def check_wristband(
 def check_second_person(first_scanner_id: object, second_scanner_id: object) -> Decision:
     """Two different people scan: the first scanner cannot also be the second."""
     if first_scanner_id == second_scanner_id:
-        return Denied(
+        return denied(
             "BEDSIDE-SAME-PERSON",
-            "the second check must be made by a different person than the first",
+            _("the second check must be made by a different person than the first"),
         )
     return ALLOWED

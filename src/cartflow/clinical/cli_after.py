@@ -23,6 +23,7 @@ from cartflow.clinical.cli_support import (
     parse_json_option,
     parse_time,
 )
+from cartflow.i18n import _
 from cartflow.models.clinical_outcome import DiseaseEventKind
 from cartflow.models.clinical_toxicity import TreatmentAgent, TreatmentIndication
 
@@ -53,14 +54,14 @@ def _object(text: str | None, option: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        fail(f"{option}: not valid JSON ({exc})")
+        fail(_("{option}: not valid JSON ({error})", option=option, error=str(exc)))
 
 
 def _file(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {path}: {exc}")
+        fail(_("cannot read {path}: {error}", path=str(path), error=str(exc)))
 
 
 def register(app: typer.Typer) -> None:
@@ -332,6 +333,6 @@ def register(app: typer.Typer) -> None:
         from cartflow.clinical.worklists import followup_worklist, toxicity_worklist
 
         if kind not in ("toxicity", "follow-up"):
-            fail(f"worklist: {kind!r} is not 'toxicity' or 'follow-up'")
+            fail(_("worklist: {kind!r} is not 'toxicity' or 'follow-up'", kind=kind))
         chosen = toxicity_worklist if kind == "toxicity" else followup_worklist
         act(user, password_stdin, lambda s, a, _p: chosen(s, actor=a, center_code=center))

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from cartflow.auth.actor import Actor
 from cartflow.cli.common import cli_actor, fail, read_password
 from cartflow.errors import CartflowError
+from cartflow.i18n import _
+from cartflow.i18n.validation import validation_message
 
 User = Annotated[str, typer.Option("--user", help="act as this user")]
 Password = Annotated[
@@ -27,7 +29,7 @@ Result = BaseModel | Sequence[BaseModel]
 def _validation_line(exc: ValidationError) -> str:
     err = exc.errors(include_url=False)[0]
     where = ".".join(str(p) for p in err["loc"]) or "input"
-    return f"{where}: {err['msg']}"
+    return f"{where}: {validation_message(err)}"
 
 
 def parse_json_option(raw: str | Mapping[str, Any], model: type[ModelT]) -> ModelT:
@@ -35,7 +37,7 @@ def parse_json_option(raw: str | Mapping[str, Any], model: type[ModelT]) -> Mode
     try:
         data = json.loads(raw) if isinstance(raw, str) else dict(raw)
     except json.JSONDecodeError as exc:
-        fail(f"--json: not valid JSON ({exc})")
+        fail(_("--json: not valid JSON ({error})", error=str(exc)))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -49,9 +51,16 @@ def parse_time(text: str | None, option: str) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        fail(f"{option}: {text!r} is not an ISO time such as 2026-03-02T09:15:00+03:00")
+        fail(
+            _(
+                "{option}: {text!r} is not an ISO time such as {example}",
+                option=option,
+                text=text,
+                example="2026-03-02T09:15:00+03:00",
+            )
+        )
     if moment.tzinfo is None:
-        fail(f"{option}: give the time with its UTC offset (e.g. +03:00)")
+        fail(_("{option}: give the time with its UTC offset (e.g. +03:00)", option=option))
     return moment
 
 
@@ -59,7 +68,14 @@ def parse_date(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        fail(f"{option}: {text!r} is not a date such as 2026-03-02")
+        fail(
+            _(
+                "{option}: {text!r} is not a date such as {example}",
+                option=option,
+                text=text,
+                example="2026-03-02",
+            )
+        )
 
 
 def _dump(result: Result) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cartflow.auth.actor import Actor
-from cartflow.clinical.errors import ClinicalRuleRefused
+from cartflow.clinical.errors import ClinicalRuleRefused, denied
 from cartflow.clinical.icaht import (
     CountSample,
     anc_recovery,
@@ -33,8 +33,8 @@ from cartflow.clinical.service import (
     clinical_episode,
     infusion_date,
 )
-from cartflow.episodes.workflow import Denied
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.models.clinical_outcome import DeathRecord, DiseaseEvent
 from cartflow.models.clinical_toxicity import BloodCount
 
@@ -43,13 +43,13 @@ def record_blood_counts(
     session: Session, *, actor: Actor, episode_id: uuid.UUID, data: BloodCountsIn
 ) -> list[BloodCount]:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICIANS, action="blood counts"
+        session, actor=actor, episode_id=episode_id, roles=CLINICIANS, action=_("blood counts")
     )
     records = []
     for index, count in enumerate(data.counts):
         if count.anc_per_ul is None and count.platelets_10e9_per_l is None:
             raise InvalidInput(
-                "a count needs anc_per_ul or platelets_10e9_per_l", field=f"counts.{index}"
+                _("a count needs anc_per_ul or platelets_10e9_per_l"), field=f"counts.{index}"
             )
         record = BloodCount(
             episode_id=episode.id,
@@ -81,12 +81,12 @@ def censor_date(session: Session, episode_id: uuid.UUID) -> dt.date | None:
 
 def icaht(session: Session, *, actor: Actor, episode_id: uuid.UUID) -> IcahtOut:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action="reading"
+        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action=_("reading")
     )
     day0 = infusion_date(session, episode)
     if day0 is None:
         raise ClinicalRuleRefused.from_denied(
-            Denied("ICAHT-NO-INFUSION", "ICAHT is graded from the infusion date; none on record")
+            denied("ICAHT-NO-INFUSION", _("ICAHT is graded from the infusion date; none on record"))
         )
     counts = list(
         session.execute(

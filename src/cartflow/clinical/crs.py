@@ -23,33 +23,41 @@ grading hypotension and hypoxia.
 from __future__ import annotations
 
 from cartflow.clinical.grading_schemas import CrsAssessment, GradeResult, Hypotension, OxygenSupport
+from cartflow.clinical.phrases import Number, english
+from cartflow.i18n import Message, _
 
 #: Fever threshold of the consensus, inclusive ("temperature >= 38 degrees C").
 FEVER_THRESHOLD_C = 38.0
 
-_HYPOTENSION_GRADE: dict[Hypotension, tuple[int, str]] = {
-    Hypotension.NONE: (0, ""),
-    Hypotension.NO_VASOPRESSOR: (2, "hypotension not requiring vasopressors"),
+_HYPOTENSION_GRADE: dict[Hypotension, tuple[int, Message | None]] = {
+    Hypotension.NONE: (0, None),
+    Hypotension.NO_VASOPRESSOR: (2, _("hypotension not requiring vasopressors")),
     Hypotension.ONE_VASOPRESSOR: (
         3,
-        "hypotension requiring one vasopressor (with or without vasopressin)",
+        _("hypotension requiring one vasopressor (with or without vasopressin)"),
     ),
     Hypotension.MULTIPLE_VASOPRESSORS: (
         4,
-        "hypotension requiring multiple vasopressors (excluding vasopressin)",
+        _("hypotension requiring multiple vasopressors (excluding vasopressin)"),
     ),
 }
 
-_HYPOXIA_GRADE: dict[OxygenSupport, tuple[int, str]] = {
-    OxygenSupport.NONE: (0, ""),
-    OxygenSupport.LOW_FLOW: (2, "hypoxia requiring low-flow oxygen (<= 6 L/min or blow-by)"),
+_HYPOXIA_GRADE: dict[OxygenSupport, tuple[int, Message | None]] = {
+    OxygenSupport.NONE: (0, None),
+    OxygenSupport.LOW_FLOW: (2, _("hypoxia requiring low-flow oxygen (<= 6 L/min or blow-by)")),
     OxygenSupport.HIGH_FLOW: (
         3,
-        "hypoxia requiring high-flow oxygen (> 6 L/min, facemask, non-rebreather or Venturi mask)",
+        _(
+            "hypoxia requiring high-flow oxygen (> 6 L/min, facemask, non-rebreather or Venturi "
+            "mask)"
+        ),
     ),
     OxygenSupport.POSITIVE_PRESSURE: (
         4,
-        "hypoxia requiring positive pressure (CPAP, BiPAP, intubation and mechanical ventilation)",
+        _(
+            "hypoxia requiring positive pressure (CPAP, BiPAP, intubation and mechanical "
+            "ventilation)"
+        ),
     ),
 }
 
@@ -62,7 +70,7 @@ def has_fever(assessment: CrsAssessment) -> bool:
     return assessment.temperature_c >= FEVER_THRESHOLD_C and not assessment.fever_other_cause
 
 
-def hypotension_grade(assessment: CrsAssessment) -> tuple[int, str]:
+def hypotension_grade(assessment: CrsAssessment) -> tuple[int, Message | None]:
     """Grade contributed by hypotension: 2 without pressors, 3 one pressor, 4 multiple pressors.
 
     Source: Lee 2019 CRS table, hypotension row; vasopressin never counts toward "multiple"
@@ -70,11 +78,11 @@ def hypotension_grade(assessment: CrsAssessment) -> tuple[int, str]:
     another cause does not count (footnote: "neither attributable to any other cause").
     """
     if assessment.hypotension_other_cause:
-        return 0, ""
+        return 0, None
     return _HYPOTENSION_GRADE[assessment.hypotension]
 
 
-def hypoxia_grade(assessment: CrsAssessment) -> tuple[int, str]:
+def hypoxia_grade(assessment: CrsAssessment) -> tuple[int, Message | None]:
     """Grade contributed by hypoxia: 2 low-flow, 3 high-flow or mask, 4 positive pressure.
 
     Source: Lee 2019 CRS table, hypoxia row (low-flow <= 6 L/min or blow-by; high-flow > 6 L/min,
@@ -82,49 +90,66 @@ def hypoxia_grade(assessment: CrsAssessment) -> tuple[int, str]:
     Hypoxia attributable to another cause does not count.
     """
     if assessment.hypoxia_other_cause:
-        return 0, ""
+        return 0, None
     return _HYPOXIA_GRADE[assessment.oxygen]
 
 
-def grade_crs(assessment: CrsAssessment) -> GradeResult:
-    """ASTCT CRS grade (0-5) of one assessment, with the rule that set it.
+def explain_crs(assessment: CrsAssessment) -> tuple[int, Message]:
+    """ASTCT CRS grade (0-5) of one assessment, with the rule that set it in the reader's language.
 
     Source: Lee 2019 CRS consensus grading table and footnotes (PMC9327779 Table 2, PMC8021214
     Table 1): grade 1 fever alone; grades 2-4 by the more severe of hypotension and hypoxia; fever
     not required after tocilizumab or corticosteroids for CRS; grade 5 death from CRS (paper text).
     """
     if assessment.died_of_crs:
-        return GradeResult(grade=5, reason="grade 5: death from CRS")
+        return 5, _("grade 5: death from CRS")
     fever = has_fever(assessment)
     if not fever and not assessment.anticytokine_given:
-        return GradeResult(grade=0, reason=f"no CRS: {_no_fever_reason(assessment)}")
+        return 0, _("no CRS: {why}", why=_no_fever_reason(assessment))
     h_grade, h_reason = hypotension_grade(assessment)
     x_grade, x_reason = hypoxia_grade(assessment)
     worst = max(h_grade, x_grade)
     if worst == 0:
         if fever:
-            return GradeResult(
-                grade=1,
-                reason=f"grade 1: fever {assessment.temperature_c:.1f} °C "
-                "without hypotension or hypoxia attributable to CRS",
+            return 1, _(
+                "grade 1: fever {temperature} °C without hypotension or hypoxia attributable "
+                "to CRS",
+                temperature=Number(assessment.temperature_c),
             )
-        return GradeResult(
-            grade=0,
-            reason="no CRS: afebrile after anti-cytokine therapy, with no hypotension or hypoxia "
-            "attributable to CRS (resolved)",
+        return 0, _(
+            "no CRS: afebrile after anti-cytokine therapy, with no hypotension or hypoxia "
+            "attributable to CRS (resolved)"
         )
-    rules = [r for g, r in ((h_grade, h_reason), (x_grade, x_reason)) if g == worst]
-    suffix = "" if fever else "; fever not required after anti-cytokine therapy"
-    return GradeResult(grade=worst, reason=f"grade {worst}: {' and '.join(rules)}{suffix}")
+    rules = [r for g, r in ((h_grade, h_reason), (x_grade, x_reason)) if g == worst and r]
+    rule: Message = (
+        rules[0] if len(rules) == 1 else _("{first} and {second}", first=rules[0], second=rules[1])
+    )
+    if fever:
+        return worst, _("grade {grade}: {rule}", grade=worst, rule=rule)
+    return worst, _(
+        "grade {grade}: {rule}; fever not required after anti-cytokine therapy",
+        grade=worst,
+        rule=rule,
+    )
 
 
-def _no_fever_reason(assessment: CrsAssessment) -> str:
+def grade_crs(assessment: CrsAssessment) -> GradeResult:
+    """ASTCT CRS grade (0-5) of one assessment, with the rule that set it (in English: the
+    `cartflow grade` contract's `reason`). The rules are those of `explain_crs`."""
+    grade, reason = explain_crs(assessment)
+    return GradeResult(grade=grade, reason=english(reason))
+
+
+def _no_fever_reason(assessment: CrsAssessment) -> Message:
+    temperature = Number(assessment.temperature_c)
     if assessment.temperature_c >= FEVER_THRESHOLD_C:
-        return (
-            f"temperature {assessment.temperature_c:.1f} °C is attributed to another cause and no "
-            "anti-cytokine therapy was given for CRS"
+        return _(
+            "temperature {temperature} °C is attributed to another cause and no anti-cytokine "
+            "therapy was given for CRS",
+            temperature=temperature,
         )
-    return (
-        f"no fever ({assessment.temperature_c:.1f} °C < {FEVER_THRESHOLD_C:.1f} °C) and no "
-        "anti-cytokine therapy given for CRS"
+    return _(
+        "no fever ({temperature} °C < {threshold} °C) and no anti-cytokine therapy given for CRS",
+        temperature=temperature,
+        threshold=Number(FEVER_THRESHOLD_C),
     )

@@ -24,7 +24,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from cartflow.clinical.errors import denied
+from cartflow.clinical.phrases import Number
 from cartflow.episodes.workflow import Denied
+from cartflow.i18n import Message, _, gettext
 
 
 class LabTest(StrEnum):
@@ -42,6 +45,21 @@ class LabTest(StrEnum):
     SPO2_ROOM_AIR_PCT = "spo2_room_air_pct"
 
 
+#: Form labels of the lab values. The English keeps the field names as pages have always shown
+#: them (minus the underscores); Russian names the test and its unit.
+LAB_LABELS: dict[LabTest, Message] = {
+    LabTest.ANC_PER_UL: _("anc per ul"),
+    LabTest.LYMPHOCYTES_PER_UL: _("lymphocytes per ul"),
+    LabTest.PLATELETS_10E9_PER_L: _("platelets 10e9 per l"),
+    LabTest.HEMOGLOBIN_G_PER_DL: _("hemoglobin g per dl"),
+    LabTest.CREATININE_CLEARANCE_ML_MIN: _("creatinine clearance ml min"),
+    LabTest.BILIRUBIN_MG_PER_DL: _("bilirubin mg per dl"),
+    LabTest.ALT_X_ULN: _("alt x uln"),
+    LabTest.AST_X_ULN: _("ast x uln"),
+    LabTest.LVEF_PCT: _("lvef pct"),
+    LabTest.SPO2_ROOM_AIR_PCT: _("spo2 room air pct"),
+}
+
 _Value = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 
 
@@ -56,9 +74,9 @@ class LabLimit(BaseModel):
     @model_validator(mode="after")
     def _one_bound(self) -> LabLimit:
         if self.min is None and self.max is None:
-            raise ValueError("a lab limit needs min or max")
+            raise ValueError(gettext("a lab limit needs min or max"))
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min is above max")
+            raise ValueError(gettext("min is above max"))
         return self
 
     def describe(self) -> str:
@@ -110,25 +128,32 @@ def check_performance(criteria: EligibilityCriteria, findings: EligibilityFindin
     failures: list[Denied] = []
     if criteria.max_ecog is not None:
         if findings.ecog is None:
-            failures.append(Denied("ELIG-ECOG-MISSING", "the protocol needs an ECOG score"))
+            failures.append(denied("ELIG-ECOG-MISSING", _("the protocol needs an ECOG score")))
         elif findings.ecog > criteria.max_ecog:
             failures.append(
-                Denied(
+                denied(
                     "ELIG-ECOG",
-                    f"ECOG {findings.ecog} is above the protocol's maximum {criteria.max_ecog}",
+                    _(
+                        "ECOG {ecog} is above the protocol's maximum {maximum}",
+                        ecog=findings.ecog,
+                        maximum=criteria.max_ecog,
+                    ),
                 )
             )
     if criteria.min_karnofsky_lansky is not None:
         if findings.karnofsky_lansky is None:
             failures.append(
-                Denied("ELIG-PS-MISSING", "the protocol needs a Karnofsky or Lansky score")
+                denied("ELIG-PS-MISSING", _("the protocol needs a Karnofsky or Lansky score"))
             )
         elif findings.karnofsky_lansky < criteria.min_karnofsky_lansky:
             failures.append(
-                Denied(
+                denied(
                     "ELIG-PS",
-                    f"Karnofsky/Lansky {findings.karnofsky_lansky} is below the protocol's "
-                    f"minimum {criteria.min_karnofsky_lansky}",
+                    _(
+                        "Karnofsky/Lansky {score} is below the protocol's minimum {minimum}",
+                        score=findings.karnofsky_lansky,
+                        minimum=criteria.min_karnofsky_lansky,
+                    ),
                 )
             )
     return failures
@@ -141,15 +166,23 @@ def check_labs(criteria: EligibilityCriteria, findings: EligibilityFindings) -> 
         value = findings.labs.get(test)
         if value is None:
             failures.append(
-                Denied("ELIG-LAB-MISSING", f"{test.value} is required ({limit.describe()})")
+                denied(
+                    "ELIG-LAB-MISSING",
+                    _("{test} is required ({limit})", test=test.value, limit=limit.describe()),
+                )
             )
         elif (limit.min is not None and value < limit.min) or (
             limit.max is not None and value > limit.max
         ):
             failures.append(
-                Denied(
+                denied(
                     "ELIG-LAB",
-                    f"{test.value} {value:g} is outside the protocol's limit {limit.describe()}",
+                    _(
+                        "{test} {value} is outside the protocol's limit {limit}",
+                        test=test.value,
+                        value=Number(value, None),
+                        limit=limit.describe(),
+                    ),
                 )
             )
     return failures
@@ -167,6 +200,6 @@ def check_eligibility(
     failures: list[Denied] = [indication] if indication is not None else []
     if not consent_on_record:
         failures.append(
-            Denied("ELIG-CONSENT", "no signed treatment consent is on record for this episode")
+            denied("ELIG-CONSENT", _("no signed treatment consent is on record for this episode"))
         )
     return failures + check_performance(criteria, findings) + check_labs(criteria, findings)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from cartflow.auth.actor import Actor
 from cartflow.clinical.eligibility import EligibilityFindings, check_eligibility
-from cartflow.clinical.errors import ClinicalRuleRefused
+from cartflow.clinical.errors import ClinicalRuleRefused, denied
+from cartflow.clinical.phrases import english
 from cartflow.clinical.schemas import EligibilityIn, EligibilityOut, RuleFailure
 from cartflow.clinical.service import (
     CLINICAL_READERS,
@@ -34,6 +35,7 @@ from cartflow.clinical.service import (
 from cartflow.db.base import utcnow
 from cartflow.episodes.service import episode_facts
 from cartflow.episodes.workflow import Denied, TransitionInput, guard_eligibility
+from cartflow.i18n import Message, _
 from cartflow.models import EpisodeState
 from cartflow.models.clinical import ClinicalProtocol, Consent, EligibilityAssessment
 
@@ -51,14 +53,17 @@ def assess_eligibility(
         actor=actor,
         episode_id=episode_id,
         roles=CLINICIANS,
-        action="an eligibility assessment",
+        action=_("an eligibility assessment"),
         lock=True,
     )
     if episode.state is not EpisodeState.REFERRED:
         raise ClinicalRuleRefused.from_denied(
-            Denied(
+            denied(
                 "ELIG-STATE",
-                f"eligibility is assessed at referral; the episode is {episode.state.value}",
+                _(
+                    "eligibility is assessed at referral; the episode is {state}",
+                    state=episode.state.value,
+                ),
             )
         )
     moment = now or utcnow()
@@ -84,7 +89,7 @@ def assess_eligibility(
         criteria=criteria.model_dump(mode="json"),
         findings=findings.model_dump(mode="json"),
         eligible=not failures,
-        failures=[{"code": f.code, "message": f.message} for f in failures],
+        failures=[failure_record(f) for f in failures],
         notes=data.notes,
     )
     session.add(record)
@@ -107,6 +112,24 @@ def assess_eligibility(
     return eligibility_out(record, protocol, episode.state)
 
 
+def failure_record(failure: Denied) -> dict[str, object]:
+    """A failed rule as the assessment keeps it: the code, the English message, and the message's
+    id and values so that a Russian reader is shown the same sentence in Russian later."""
+    record: dict[str, object] = {"code": failure.code, "message": english(failure.message)}
+    message: object = failure.message
+    if type(message) is Message:
+        record["msgid"] = message.msgid
+        record["params"] = {name: english(value) for name, value in message.params.items()}
+    return record
+
+
+def failure_out(record: dict[str, object]) -> RuleFailure:
+    msgid, params = record.get("msgid"), record.get("params")
+    if isinstance(msgid, str) and isinstance(params, dict):
+        return RuleFailure(code=str(record["code"]), message=str(Message(msgid, **params)))
+    return RuleFailure.model_validate(record)
+
+
 def eligibility_out(
     record: EligibilityAssessment, protocol: ClinicalProtocol | None, state: EpisodeState
 ) -> EligibilityOut:
@@ -115,7 +138,7 @@ def eligibility_out(
         episode_id=record.episode_id,
         assessed_at=record.assessed_at,
         eligible=record.eligible,
-        failures=[RuleFailure.model_validate(f) for f in record.failures],
+        failures=[failure_out(f) for f in record.failures],
         protocol_version=protocol.version if protocol else 0,
         episode_state=state,
     )
@@ -125,7 +148,7 @@ def eligibility_assessments(
     session: Session, *, actor: Actor, episode_id: uuid.UUID
 ) -> list[EligibilityOut]:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action="reading"
+        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action=_("reading")
     )
     rows = session.execute(
         select(EligibilityAssessment, ClinicalProtocol)

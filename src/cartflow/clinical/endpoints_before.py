@@ -29,6 +29,7 @@ from cartflow.clinical.schemas import (
     ProtocolOut,
 )
 from cartflow.db.session import DbSession
+from cartflow.i18n import _
 from cartflow.models.clinical import Consent, HematotoxAssessment, LymphodepletionPlan
 from cartflow.models.clinical_infusion import Infusion
 
@@ -112,7 +113,7 @@ def get_ld_plan(
 ) -> LymphodepletionPlan:
     plan = lymphodepletion_service.get_current_plan(session, actor=actor, episode_id=episode_id)
     if plan is None:
-        raise ClinicalRecordNotFound("the episode has no lymphodepletion plan")
+        raise ClinicalRecordNotFound(_("the episode has no lymphodepletion plan"))
     return plan
 
 

@@ -27,6 +27,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from cartflow.i18n import Message, _
 from cartflow.registry.followup_windows import FollowUpTrack, follow_up_schedule
 
 EARLY_VISITS: tuple[tuple[int, int], ...] = ((7, 1), (14, 2), (28, 3))  # (day, +/- days) local
@@ -39,6 +40,27 @@ class VisitStatus(StrEnum):
     DONE = "done"
     DONE_OUT_OF_WINDOW = "done_out_of_window"
     NOT_EXPECTED = "not_expected"
+
+
+#: What pages show for each status (the API keeps the enum value).
+VISIT_STATUS_LABELS: dict[VisitStatus, Message] = {
+    VisitStatus.UPCOMING: _("upcoming"),
+    VisitStatus.DUE: _("due"),
+    VisitStatus.OVERDUE: _("overdue"),
+    VisitStatus.DONE: _("done"),
+    VisitStatus.DONE_OUT_OF_WINDOW: _("done out of window"),
+    VisitStatus.NOT_EXPECTED: _("not expected"),
+}
+
+
+def visit_label(key: str) -> Message:
+    """A visit's name in the reader's language, from its key (`day_7`, `month_6`, `year_3`)."""
+    unit, _sep, number = key.partition("_")
+    if unit == "day":
+        return _("Day {number}", number=number)
+    if unit == "month":
+        return _("Month {number}", number=number)
+    return _("Year {number}", number=number)
 
 
 class ScheduledVisit(BaseModel):

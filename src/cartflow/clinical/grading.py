@@ -9,9 +9,9 @@ item) when it cannot.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, JsonValue, ValidationError
 
@@ -19,6 +19,8 @@ from cartflow.clinical.crs import grade_crs
 from cartflow.clinical.grading_schemas import CrsAssessment, GradeResult, IcansAssessment
 from cartflow.clinical.icans import grade_icans
 from cartflow.errors import InvalidInput
+from cartflow.i18n import Message, _, current_locale, gettext
+from cartflow.i18n.validation import validation_message
 
 __all__ = [
     "FieldError",
@@ -39,7 +41,7 @@ class FieldError:
     """One refusal: where (list index, then field) and why."""
 
     loc: tuple[int | str, ...]
-    message: str
+    message: str | Message
 
     @property
     def path(self) -> str:
@@ -59,19 +61,23 @@ class GradingInputError(InvalidInput):
         self.errors = tuple(errors)
         detail = "; ".join(f"{e.path}: {e.message}" for e in self.errors)
         first = self.errors[0].path if self.errors else None
-        super().__init__(f"invalid {kind} assessment: {detail}", field=first)
+        super().__init__(
+            _("invalid {kind} assessment: {detail}", kind=kind, detail=detail), field=first
+        )
 
 
 def parse_json_text(text: str, *, kind: str) -> JsonValue:
     """Decode JSON text, refusing invalid JSON and the non-standard NaN/Infinity constants."""
 
     def _refuse_constant(name: str) -> JsonValue:
-        raise ValueError(f"{name} is not a number in JSON")
+        raise ValueError(gettext("{name} is not a number in JSON", name=name))
 
     try:
         value: JsonValue = json.loads(text, parse_constant=_refuse_constant)
     except ValueError as exc:  # JSONDecodeError is a ValueError
-        raise GradingInputError(kind, [FieldError((), f"not valid JSON ({exc})")]) from exc
+        raise GradingInputError(
+            kind, [FieldError((), _("not valid JSON ({error})", error=str(exc)))]
+        ) from exc
     return value
 
 
@@ -84,20 +90,20 @@ def parse_assessments(payload: JsonValue, model: type[ModelT], *, kind: str) -> 
         items = [payload]
     else:
         raise GradingInputError(
-            kind, [FieldError((), "expected a JSON object or a JSON list of objects")]
+            kind, [FieldError((), _("expected a JSON object or a JSON list of objects"))]
         )
     parsed: list[ModelT] = []
     errors: list[FieldError] = []
     for index, item in enumerate(items):
         prefix: tuple[int | str, ...] = () if single else (index,)
         if not isinstance(item, dict):
-            errors.append(FieldError(prefix, "expected a JSON object"))
+            errors.append(FieldError(prefix, _("expected a JSON object")))
             continue
         try:
             parsed.append(model.model_validate(item))
         except ValidationError as exc:
             errors.extend(
-                FieldError(prefix + tuple(err["loc"]), _message(err["msg"]))
+                FieldError(prefix + tuple(err["loc"]), _message(err))
                 for err in exc.errors(include_url=False)
             )
     if errors:
@@ -105,8 +111,15 @@ def parse_assessments(payload: JsonValue, model: type[ModelT], *, kind: str) -> 
     return parsed
 
 
-def _message(msg: str) -> str:
-    return msg.removeprefix("Value error, ")
+def _message(err: Mapping[str, Any]) -> str:
+    """Pydantic's message for one field, in the reader's language (English keeps Pydantic's own
+    wording, which the contract's refusals have always used)."""
+    if current_locale() == "en":
+        return str(err["msg"]).removeprefix("Value error, ")
+    if err.get("type") == "value_error" and "error" in (err.get("ctx") or {}):
+        # Our validators raise with a message already translated (`gettext`).
+        return str(err["ctx"]["error"])
+    return validation_message(err)
 
 
 def _grade_payload(

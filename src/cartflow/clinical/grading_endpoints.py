@@ -52,7 +52,9 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
 def _refuse(exc: GradingInputError) -> RequestValidationError:
     return RequestValidationError(
         [
-            {"loc": ("body", *err.loc), "msg": err.message, "type": "value_error"}
+            # The message is already in the reader's language: a type of our own keeps the
+            # API's validation handler from translating it a second time.
+            {"loc": ("body", *err.loc), "msg": str(err.message), "type": "grading_input"}
             for err in exc.errors
         ]
     )

@@ -17,6 +17,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
+from cartflow.i18n import gettext
+
 #: ICE is validated from age 12; younger children are assessed with CAPD (Lee et al. 2019).
 ICE_MIN_AGE_YEARS = 12.0
 
@@ -124,7 +126,9 @@ class IcansAssessment(BaseModel):
         """ICE is not suitable under 12 years (Lee 2019); such a score must go into capd_score."""
         age = info.data.get("age_years")
         if value is not None and isinstance(age, float) and age < ICE_MIN_AGE_YEARS:
-            raise ValueError("ICE is not validated under age 12; record capd_score instead")
+            raise ValueError(
+                gettext("ICE is not validated under age 12; record capd_score instead")
+            )
         return value
 
 

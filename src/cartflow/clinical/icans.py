@@ -34,45 +34,55 @@ from cartflow.clinical.grading_schemas import (
     IcansAssessment,
     Seizure,
 )
+from cartflow.clinical.phrases import Joined, english
+from cartflow.i18n import Message, _
 
 #: CAPD total at or above which the child screens positive for delirium (Traube 2014), grade 3.
 CAPD_DELIRIUM_THRESHOLD = 9
 
-_CONSCIOUSNESS_GRADE: dict[Consciousness, tuple[int, str]] = {
-    Consciousness.ALERT: (0, ""),
-    Consciousness.AWAKENS_SPONTANEOUSLY: (1, "depressed consciousness, awakens spontaneously"),
-    Consciousness.AWAKENS_TO_VOICE: (2, "depressed consciousness, awakens to voice"),
+Domain = tuple[int, Message | None]
+
+_CONSCIOUSNESS_GRADE: dict[Consciousness, Domain] = {
+    Consciousness.ALERT: (0, None),
+    Consciousness.AWAKENS_SPONTANEOUSLY: (1, _("depressed consciousness, awakens spontaneously")),
+    Consciousness.AWAKENS_TO_VOICE: (2, _("depressed consciousness, awakens to voice")),
     Consciousness.AWAKENS_TO_TOUCH: (
         3,
-        "depressed consciousness, awakens only to tactile stimulus",
+        _("depressed consciousness, awakens only to tactile stimulus"),
     ),
     Consciousness.UNAROUSABLE: (
         4,
-        "unarousable or needs vigorous or repetitive tactile stimuli to arouse (stupor or coma)",
+        _("unarousable or needs vigorous or repetitive tactile stimuli to arouse (stupor or coma)"),
     ),
 }
 
-_SEIZURE_GRADE: dict[Seizure, tuple[int, str]] = {
-    Seizure.NONE: (0, ""),
+_SEIZURE_GRADE: dict[Seizure, Domain] = {
+    Seizure.NONE: (0, None),
     Seizure.RESOLVED_RAPIDLY: (
         3,
-        "clinical seizure that resolved rapidly (or non-convulsive EEG seizure resolving with "
-        "intervention)",
+        _(
+            "clinical seizure that resolved rapidly (or non-convulsive EEG seizure resolving with "
+            "intervention)"
+        ),
     ),
     Seizure.PROLONGED_OR_REPETITIVE: (
         4,
-        "life-threatening prolonged seizure (> 5 min) or repetitive seizures without return to "
-        "baseline",
+        _(
+            "life-threatening prolonged seizure (> 5 min) or repetitive seizures without return "
+            "to baseline"
+        ),
     ),
 }
 
-_EDEMA_GRADE: dict[CerebralEdema, tuple[int, str]] = {
-    CerebralEdema.NONE: (0, ""),
-    CerebralEdema.FOCAL: (3, "focal/local cerebral edema on neuroimaging"),
+_EDEMA_GRADE: dict[CerebralEdema, Domain] = {
+    CerebralEdema.NONE: (0, None),
+    CerebralEdema.FOCAL: (3, _("focal/local cerebral edema on neuroimaging")),
     CerebralEdema.DIFFUSE: (
         4,
-        "diffuse cerebral edema on neuroimaging (or posturing, cranial nerve VI palsy, "
-        "papilledema, Cushing's triad)",
+        _(
+            "diffuse cerebral edema on neuroimaging (or posturing, cranial nerve VI palsy, "
+            "papilledema, Cushing's triad)"
+        ),
     ),
 }
 
@@ -88,22 +98,22 @@ def uses_capd(assessment: IcansAssessment) -> bool:
     return assessment.ice_score is None and assessment.capd_score is not None
 
 
-def ice_grade(ice_score: int) -> tuple[int, str]:
+def ice_grade(ice_score: int) -> Domain:
     """Grade from the 10-point ICE score: 10 none, 7-9 grade 1, 3-6 grade 2, 0-2 grade 3.
 
     Source: ICANS adult table, ICE row (PMC8403007 Table 4). Grade 4 (ICE 0 because unarousable)
     is set by `unable_to_assess` or the consciousness domain, not by the number.
     """
     if ice_score >= 10:
-        return 0, ""
+        return 0, None
     if ice_score >= 7:
-        return 1, f"ICE score 7-9 (ICE {ice_score})"
+        return 1, _("ICE score 7-9 (ICE {score})", score=ice_score)
     if ice_score >= 3:
-        return 2, f"ICE score 3-6 (ICE {ice_score})"
-    return 3, f"ICE score 0-2 (ICE {ice_score})"
+        return 2, _("ICE score 3-6 (ICE {score})", score=ice_score)
+    return 3, _("ICE score 0-2 (ICE {score})", score=ice_score)
 
 
-def capd_grade(capd_score: int) -> tuple[int, str]:
+def capd_grade(capd_score: int) -> Domain:
     """Grade from the CAPD total: 0 none, 1-8 grade 1, >= 9 grade 3.
 
     Source: ICANS paediatric table, CAPD row (clinical.md 1.4; mdedge summary of Lee 2019): CAPD
@@ -111,13 +121,13 @@ def capd_grade(capd_score: int) -> tuple[int, str]:
     (awakens to voice); >= 9 is grade 3; "unable to perform CAPD" is grade 4 (`unable_to_assess`).
     """
     if capd_score >= CAPD_DELIRIUM_THRESHOLD:
-        return 3, f"CAPD score >= 9 (CAPD {capd_score})"
+        return 3, _("CAPD score >= 9 (CAPD {score})", score=capd_score)
     if capd_score >= 1:
-        return 1, f"CAPD score 1-8 (CAPD {capd_score})"
-    return 0, ""
+        return 1, _("CAPD score 1-8 (CAPD {score})", score=capd_score)
+    return 0, None
 
 
-def encephalopathy_grade(assessment: IcansAssessment) -> tuple[int, str]:
+def encephalopathy_grade(assessment: IcansAssessment) -> Domain:
     """Grade of the encephalopathy domain (ICE for >= 12 years, CAPD under 12), 4 if untestable.
 
     Source: ICE row of the adult table (PMC8403007 Table 4, footnote: "ICE 0 ... grade 4 if
@@ -125,21 +135,20 @@ def encephalopathy_grade(assessment: IcansAssessment) -> tuple[int, str]:
     """
     capd = uses_capd(assessment)
     if assessment.unable_to_assess:
-        tool = "CAPD" if capd else "ICE"
-        return 4, f"unarousable and unable to perform {tool}"
+        return 4, _("unarousable and unable to perform {tool}", tool="CAPD" if capd else "ICE")
     if capd:
         if assessment.capd_score is None:
-            return 0, ""
+            return 0, None
         grade, reason = capd_grade(assessment.capd_score)
-        if grade and assessment.age_years >= ICE_MIN_AGE_YEARS:
-            reason += ", CAPD used because no ICE was recorded"
+        if grade and reason is not None and assessment.age_years >= ICE_MIN_AGE_YEARS:
+            reason = _("{rule}, CAPD used because no ICE was recorded", rule=reason)
         return grade, reason
     if assessment.ice_score is None:
-        return 0, ""
+        return 0, None
     return ice_grade(assessment.ice_score)
 
 
-def consciousness_grade(assessment: IcansAssessment) -> tuple[int, str]:
+def consciousness_grade(assessment: IcansAssessment) -> Domain:
     """Depressed level of consciousness: spontaneously 1, voice 2, touch only 3, unarousable 4.
 
     Source: ICANS adult and paediatric tables, depressed-consciousness row (same for both).
@@ -147,7 +156,7 @@ def consciousness_grade(assessment: IcansAssessment) -> tuple[int, str]:
     return _CONSCIOUSNESS_GRADE[assessment.consciousness]
 
 
-def seizure_grade(assessment: IcansAssessment) -> tuple[int, str]:
+def seizure_grade(assessment: IcansAssessment) -> Domain:
     """Seizure: rapidly resolving 3; prolonged (> 5 min) or repetitive without baseline 4.
 
     Source: ICANS adult table, seizure row (the paediatric table is the same).
@@ -155,17 +164,17 @@ def seizure_grade(assessment: IcansAssessment) -> tuple[int, str]:
     return _SEIZURE_GRADE[assessment.seizure]
 
 
-def motor_grade(assessment: IcansAssessment) -> tuple[int, str]:
+def motor_grade(assessment: IcansAssessment) -> Domain:
     """Deep focal motor weakness (hemiparesis, paraparesis) is grade 4; tremor does not count.
 
     Source: ICANS adult table, motor-findings row and footnote on tremor and myoclonus.
     """
     if assessment.motor_weakness:
-        return 4, "deep focal motor weakness (hemiparesis or paraparesis)"
-    return 0, ""
+        return 4, _("deep focal motor weakness (hemiparesis or paraparesis)")
+    return 0, None
 
 
-def edema_grade(assessment: IcansAssessment) -> tuple[int, str]:
+def edema_grade(assessment: IcansAssessment) -> Domain:
     """Focal edema 3; diffuse edema or signs of raised ICP 4; haemorrhage excluded.
 
     Source: ICANS adult table, elevated ICP/cerebral edema row and its footnote on intracranial
@@ -174,15 +183,16 @@ def edema_grade(assessment: IcansAssessment) -> tuple[int, str]:
     return _EDEMA_GRADE[assessment.cerebral_edema]
 
 
-def grade_icans(assessment: IcansAssessment) -> GradeResult:
-    """ASTCT ICANS grade (0-5) of one assessment: the most severe of the domains.
+def explain_icans(assessment: IcansAssessment) -> tuple[int, Message]:
+    """ASTCT ICANS grade (0-5) of one assessment, the most severe of the domains, with the rules
+    that set it in the reader's language.
 
     Source: Lee 2019 ICANS consensus grading (PMC8403007 Table 4 notes: "ICANS grade is
     determined by the most severe event"; worked examples ICE 3 + seizure = 3, ICE 0 awake = 3,
     ICE 0 unarousable = 4); grade 5 = death from ICANS (mdedge summary).
     """
     if assessment.died_of_icans:
-        return GradeResult(grade=5, reason="grade 5: death from ICANS")
+        return 5, _("grade 5: death from ICANS")
     domains = (
         encephalopathy_grade(assessment),
         consciousness_grade(assessment),
@@ -190,16 +200,23 @@ def grade_icans(assessment: IcansAssessment) -> GradeResult:
         motor_grade(assessment),
         edema_grade(assessment),
     )
-    worst = max(grade for grade, _ in domains)
+    worst = max(grade for grade, _reason in domains)
     if worst == 0:
-        return GradeResult(grade=0, reason=f"no ICANS: {_no_icans_reason(assessment)}")
-    rules = [reason for grade, reason in domains if grade == worst]
-    return GradeResult(grade=worst, reason=f"grade {worst}: {'; '.join(rules)}")
+        return 0, _("no ICANS: {why}", why=_no_icans_reason(assessment))
+    rules = [reason for grade, reason in domains if grade == worst and reason is not None]
+    return worst, _("grade {grade}: {rules}", grade=worst, rules=Joined(rules, "; "))
 
 
-def _no_icans_reason(assessment: IcansAssessment) -> str:
+def grade_icans(assessment: IcansAssessment) -> GradeResult:
+    """ASTCT ICANS grade (0-5) of one assessment with its reason in English (the `cartflow grade`
+    contract); the rules are those of `explain_icans`."""
+    grade, reason = explain_icans(assessment)
+    return GradeResult(grade=grade, reason=english(reason))
+
+
+def _no_icans_reason(assessment: IcansAssessment) -> Message:
     if uses_capd(assessment) and assessment.capd_score is not None:
-        return f"CAPD {assessment.capd_score}, alert, no neurological findings"
+        return _("CAPD {score}, alert, no neurological findings", score=assessment.capd_score)
     if assessment.ice_score is not None:
-        return f"ICE {assessment.ice_score}, alert, no neurological findings"
-    return "no encephalopathy score recorded, alert, no neurological findings"
+        return _("ICE {score}, alert, no neurological findings", score=assessment.ice_score)
+    return _("no encephalopathy score recorded, alert, no neurological findings")

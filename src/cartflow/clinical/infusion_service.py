@@ -34,6 +34,7 @@ from cartflow.clinical.errors import (
     BedsideCheckRefused,
     ClinicalRecordNotFound,
     ClinicalRuleRefused,
+    denied,
 )
 from cartflow.clinical.lymphodepletion_service import current_plan
 from cartflow.clinical.schemas import BedsideCheckOut, BedsideScanIn, InfusionIn, SignatureOut
@@ -55,6 +56,7 @@ from cartflow.clinical.workflow import (
 from cartflow.db.base import utcnow
 from cartflow.episodes.workflow import Denied
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.models import Episode, EpisodeState, User
 from cartflow.models.clinical_infusion import BedsideCheck, BedsideCheckStatus, Infusion
 
@@ -90,20 +92,23 @@ def _refuse(decision: Denied) -> BedsideCheckRefused:
 def _verify_reads(episode: Episode, data: BedsideScanIn, moment: dt.datetime) -> None:
     if episode.state is not EpisodeState.LYMPHODEPLETION:
         raise _refuse(
-            Denied(
+            denied(
                 "BEDSIDE-STATE",
-                f"the bedside check is made on infusion day; the episode is {episode.state.value}",
+                _(
+                    "the bedside check is made on infusion day; the episode is {state}",
+                    state=episode.state.value,
+                ),
             )
         )
     coi = episode.chain_of_identity
     if coi is None:
-        raise _refuse(Denied("BEDSIDE-NO-COI", "the episode has no chain of identity"))
-    _, bag = check_bag(
+        raise _refuse(denied("BEDSIDE-NO-COI", _("the episode has no chain of identity")))
+    _bag_scan, bag = check_bag(
         data.bag_scan, coi=coi, isbt_product_code=episode.product.isbt_product_code, now=moment
     )
     if isinstance(bag, Denied):
         raise _refuse(bag)
-    _, band = check_wristband(
+    _band_scan, band = check_wristband(
         data.wristband_scan, pseudonym=episode.patient.pseudonym, coi=coi, now=moment
     )
     if isinstance(band, Denied):
@@ -124,7 +129,7 @@ def start_bedside_check(
         actor=actor,
         episode_id=episode_id,
         roles=BEDSIDE_CHECKERS,
-        action="the bedside identity check",
+        action=_("the bedside identity check"),
         lock=True,
     )
     moment = data.scanned_at or now or utcnow()
@@ -160,13 +165,13 @@ def _check_in_scope(
 ) -> tuple[BedsideCheck, Episode]:
     check = session.get(BedsideCheck, check_id)
     if check is None:
-        raise ClinicalRecordNotFound(f"no bedside check {check_id}")
+        raise ClinicalRecordNotFound(_("no bedside check {id}", id=str(check_id)))
     episode = clinical_episode(
         session,
         actor=actor,
         episode_id=check.episode_id,
         roles=roles,
-        action="the bedside identity check",
+        action=_("the bedside identity check"),
         lock=lock,
     )
     return check, episode
@@ -185,13 +190,13 @@ def confirm_bedside_check(
         session, actor=actor, check_id=check_id, roles=BEDSIDE_CHECKERS, lock=True
     )
     if check.status is not BedsideCheckStatus.AWAITING_SECOND:
-        raise _refuse(Denied("BEDSIDE-ALREADY-VERIFIED", "this check is already verified"))
+        raise _refuse(denied("BEDSIDE-ALREADY-VERIFIED", _("this check is already verified")))
     person = check_second_person(check.first_scanner_id, actor.id)
     if isinstance(person, Denied):
         raise _refuse(person)
     moment = data.scanned_at or now or utcnow()
     if moment < check.first_scanned_at:
-        raise InvalidInput("the second check cannot precede the first", field="scanned_at")
+        raise InvalidInput(_("the second check cannot precede the first"), field="scanned_at")
     _verify_reads(episode, data, moment)
     second = {
         "second_scanner_id": actor.id,
@@ -281,20 +286,24 @@ def record_infusion(
         actor=actor,
         episode_id=episode_id,
         roles=CLINICIANS,
-        action="recording the infusion",
+        action=_("recording the infusion"),
         lock=True,
     )
     if episode.state is not EpisodeState.LYMPHODEPLETION:
         raise ClinicalRuleRefused.from_denied(
-            Denied(
+            denied(
                 "INF-STATE",
-                f"an infusion follows lymphodepletion; the episode is {episode.state.value}",
+                _(
+                    "an infusion follows lymphodepletion; the episode is {state}",
+                    state=episode.state.value,
+                ),
             )
         )
     check = session.get(BedsideCheck, data.bedside_check_id)
     if check is None or check.episode_id != episode.id:
         raise ClinicalRecordNotFound(
-            f"no bedside check {data.bedside_check_id} for this episode", field="bedside_check_id"
+            _("no bedside check {id} for this episode", id=str(data.bedside_check_id)),
+            field="bedside_check_id",
         )
     times = InfusionTimes(
         thaw_started_at=data.thaw_started_at,
@@ -303,9 +312,11 @@ def record_infusion(
         infusion_ended_at=data.infusion_ended_at,
     )
     if (field := times.out_of_order()) is not None:
-        raise InvalidInput(f"{field} is earlier than the step before it", field=field)
+        raise InvalidInput(
+            _("{field} is earlier than the step before it", field=field), field=field
+        )
     if data.infusion_ended_at > (now or utcnow()) + CLOCK_TOLERANCE:
-        raise InvalidInput("infusion_ended_at is in the future", field="infusion_ended_at")
+        raise InvalidInput(_("infusion_ended_at is in the future"), field="infusion_ended_at")
     plan = current_plan(session, episode.id)
     window = episode.product.post_thaw_window_minutes
     facts = InfusionFacts(
@@ -363,9 +374,9 @@ def record_infusion(
 
 def get_infusion(session: Session, *, actor: Actor, episode_id: uuid.UUID) -> Infusion:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action="reading"
+        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action=_("reading")
     )
     infusion = infusion_of(session, episode)
     if infusion is None:
-        raise ClinicalRecordNotFound("the episode has no infusion on record")
+        raise ClinicalRecordNotFound(_("the episode has no infusion on record"))
     return infusion

@@ -26,7 +26,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cartflow.clinical.phrases import Number, english
 from cartflow.errors import Conflict
+from cartflow.i18n import Message, _, gettext
 
 CRCL_REDUCED_MAX = 70.0
 CRCL_SEVERE_BELOW = 30.0
@@ -42,6 +44,18 @@ class RenalFunction(StrEnum):
     NORMAL = "normal"  # CrCl > 70
     REDUCED = "reduced"  # CrCl 30-70: fludarabine -20%
     SEVERE = "severe"  # CrCl < 30: clinician decision
+
+
+#: What pages show for the drugs and the renal categories (the API keeps the enum values).
+DRUG_LABELS: dict[Drug, Message] = {
+    Drug.FLUDARABINE: _("Fludarabine"),
+    Drug.CYCLOPHOSPHAMIDE: _("Cyclophosphamide"),
+}
+RENAL_FUNCTION_LABELS: dict[RenalFunction, Message] = {
+    RenalFunction.NORMAL: _("normal renal function"),
+    RenalFunction.REDUCED: _("reduced renal function"),
+    RenalFunction.SEVERE: _("severely reduced renal function"),
+}
 
 
 StudyDay = Annotated[int, Field(le=-1, ge=-30)]
@@ -150,7 +164,7 @@ class LdPlanRefused(Conflict):
 def mosteller_bsa(height_cm: float, weight_kg: float) -> float:
     """Body surface area in m2 by Mosteller (NEJM 1987;317:1098)."""
     if not (30.0 <= height_cm <= 250.0 and 1.0 <= weight_kg <= 350.0):
-        raise ValueError("height must be 30-250 cm and weight 1-350 kg")
+        raise ValueError(gettext("height must be 30-250 cm and weight 1-350 kg"))
     return math.sqrt(height_cm * weight_kg / 3600.0)
 
 
@@ -159,7 +173,7 @@ def cockcroft_gault_crcl(
 ) -> float:
     """Estimated creatinine clearance in mL/min (Cockcroft and Gault, Nephron 1976;16:31)."""
     if serum_creatinine_mg_dl <= 0 or weight_kg <= 0 or not 0 <= age_years < 140:
-        raise ValueError("creatinine and weight must be positive and age 0-139 years")
+        raise ValueError(gettext("creatinine and weight must be positive and age 0-139 years"))
     crcl = (140.0 - age_years) * weight_kg / (72.0 * serum_creatinine_mg_dl)
     return crcl * 0.85 if female else crcl
 
@@ -170,28 +184,42 @@ def assess_renal_function(crcl_ml_min: float) -> RenalAssessment:
     Source: US fludarabine label section 2.2 (CrCl 30-70 mL/min/1.73 m2: reduce by 20%) [V].
     """
     if not math.isfinite(crcl_ml_min) or crcl_ml_min < 0:
-        raise ValueError("creatinine clearance must be a non-negative number")
+        raise ValueError(gettext("creatinine clearance must be a non-negative number"))
     if crcl_ml_min < CRCL_SEVERE_BELOW:
         return RenalAssessment(
             crcl_ml_min=crcl_ml_min,
             function=RenalFunction.SEVERE,
             reduced_renal_function=True,
-            reason=f"CrCl {crcl_ml_min:.0f} < 30 mL/min: fludarabine dose needs a clinician's "
-            "decision (labels differ: halve or withhold)",
+            reason=english(renal_explanation(crcl_ml_min)),
         )
     if crcl_ml_min <= CRCL_REDUCED_MAX:
         return RenalAssessment(
             crcl_ml_min=crcl_ml_min,
             function=RenalFunction.REDUCED,
             reduced_renal_function=True,
-            reason=f"CrCl {crcl_ml_min:.0f} mL/min (30-70): fludarabine reduced by 20%",
+            reason=english(renal_explanation(crcl_ml_min)),
         )
     return RenalAssessment(
         crcl_ml_min=crcl_ml_min,
         function=RenalFunction.NORMAL,
         reduced_renal_function=False,
-        reason=f"CrCl {crcl_ml_min:.0f} > 70 mL/min: full doses",
+        reason=english(renal_explanation(crcl_ml_min)),
     )
+
+
+def renal_explanation(crcl_ml_min: float) -> Message:
+    """The renal rule applied at this creatinine clearance, in the reader's language (the
+    stored `RenalAssessment.reason` is its English). Source: as `assess_renal_function`."""
+    crcl = Number(crcl_ml_min, 0)
+    if crcl_ml_min < CRCL_SEVERE_BELOW:
+        return _(
+            "CrCl {crcl} < 30 mL/min: fludarabine dose needs a clinician's decision (labels "
+            "differ: halve or withhold)",
+            crcl=crcl,
+        )
+    if crcl_ml_min <= CRCL_REDUCED_MAX:
+        return _("CrCl {crcl} mL/min (30-70): fludarabine reduced by 20%", crcl=crcl)
+    return _("CrCl {crcl} > 70 mL/min: full doses", crcl=crcl)
 
 
 def plan_lymphodepletion(
@@ -213,11 +241,16 @@ def plan_lymphodepletion(
     renal = assess_renal_function(crcl_ml_min)
     if fludarabine_dose_factor is None:
         if renal.function is RenalFunction.SEVERE:
-            raise LdPlanRefused(renal.reason + "; pass an explicit fludarabine dose factor")
+            raise LdPlanRefused(
+                _(
+                    "{rule}; pass an explicit fludarabine dose factor",
+                    rule=renal_explanation(crcl_ml_min),
+                )
+            )
         factor = FLUDARABINE_REDUCED_FACTOR if renal.function is RenalFunction.REDUCED else 1.0
     else:
         if not 0.0 <= fludarabine_dose_factor <= 1.0:
-            raise ValueError("fludarabine_dose_factor must be between 0 and 1")
+            raise ValueError(gettext("fludarabine_dose_factor must be between 0 and 1"))
         factor = fludarabine_dose_factor
     doses = [
         _dose(Drug.FLUDARABINE, day, regimen.fludarabine_mg_m2_per_day, factor, bsa, infusion_date)

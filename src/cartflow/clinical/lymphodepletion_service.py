@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from cartflow.audit.canonical import snapshot
 from cartflow.auth.actor import Actor
-from cartflow.clinical.errors import ClinicalRuleRefused
+from cartflow.clinical.errors import ClinicalRuleRefused, denied
 from cartflow.clinical.hematotox import HematotoxInput, car_hematotox
 from cartflow.clinical.lymphodepletion import (
     REGIMENS,
@@ -43,6 +43,7 @@ from cartflow.clinical.workflow import (
 from cartflow.db.base import utcnow
 from cartflow.episodes.workflow import Denied
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.models import Episode, EpisodeState, EpisodeStateChange, Sex
 from cartflow.models.clinical import HematotoxAssessment, LymphodepletionPlan
 
@@ -72,11 +73,13 @@ def _regimen(session: Session, episode: Episode, data: LdPlanIn) -> LdRegimen:
     code = data.regimen or (protocol.ld_regimen_code if protocol else None)
     if code is None:
         raise InvalidInput(
-            "name a regimen (the product's protocol has no default)", field="regimen"
+            _("name a regimen (the product's protocol has no default)"), field="regimen"
         )
     if code not in REGIMENS:
         known = ", ".join(sorted(REGIMENS))
-        raise InvalidInput(f"unknown regimen {code!r}; known: {known}", field="regimen")
+        raise InvalidInput(
+            _("unknown regimen {code!r}; known: {known}", code=code, known=known), field="regimen"
+        )
     return REGIMENS[code]
 
 
@@ -85,7 +88,7 @@ def _crcl(episode: Episode, data: LdPlanIn, weight_kg: float, today: dt.date) ->
         return data.crcl_ml_min
     if data.serum_creatinine_mg_dl is None:
         raise InvalidInput(
-            "give crcl_ml_min or serum_creatinine_mg_dl (for Cockcroft-Gault)",
+            _("give crcl_ml_min or serum_creatinine_mg_dl (for Cockcroft-Gault)"),
             field="crcl_ml_min",
         )
     return cockcroft_gault_crcl(
@@ -109,20 +112,23 @@ def create_plan(
         actor=actor,
         episode_id=episode_id,
         roles=CLINICIANS,
-        action="a lymphodepletion plan",
+        action=_("a lymphodepletion plan"),
         lock=True,
     )
     if episode.state not in _PLANNABLE:
         raise ClinicalRuleRefused.from_denied(
-            Denied("LD-STATE", f"no lymphodepletion plan in state {episode.state.value}")
+            denied(
+                "LD-STATE",
+                _("no lymphodepletion plan in state {state}", state=episode.state.value),
+            )
         )
     old = current_plan(session, episode.id)
     if old is not None and old.started_at is not None:
         raise ClinicalRuleRefused.from_denied(
-            Denied("LD-ALREADY-STARTED", "lymphodepletion has started; the plan is fixed")
+            denied("LD-ALREADY-STARTED", _("lymphodepletion has started; the plan is fixed"))
         )
     if old is not None and not data.reason.strip():
-        raise InvalidInput("re-planning needs a reason", field="reason")
+        raise InvalidInput(_("re-planning needs a reason"), field="reason")
     # Plans may be entered after the fact (transcribed charts), so a past day 0 is accepted.
     today = local_date(now or utcnow(), episode.center.timezone)
     regimen = _regimen(session, episode, data)
@@ -177,7 +183,7 @@ def get_current_plan(
     session: Session, *, actor: Actor, episode_id: uuid.UUID
 ) -> LymphodepletionPlan | None:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action="reading"
+        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action=_("reading")
     )
     return current_plan(session, episode.id)
 
@@ -211,13 +217,13 @@ def start_lymphodepletion(
         actor=actor,
         episode_id=episode_id,
         roles=CLINICIANS,
-        action="starting lymphodepletion",
+        action=_("starting lymphodepletion"),
         lock=True,
     )
     plan = current_plan(session, episode.id)
     moment = data.started_at or now or utcnow()
     if moment > (now or utcnow()) + dt.timedelta(minutes=5):
-        raise InvalidInput("started_at is in the future", field="started_at")
+        raise InvalidInput(_("started_at is in the future"), field="started_at")
     decision = guard_start_lymphodepletion(
         LdStartFacts(
             released_at=released_at(session, episode.id),
@@ -257,7 +263,11 @@ def record_hematotox(
     session: Session, *, actor: Actor, episode_id: uuid.UUID, data: HematotoxIn
 ) -> HematotoxAssessment:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICIANS, action="CAR-HEMATOTOX"
+        session,
+        actor=actor,
+        episode_id=episode_id,
+        roles=CLINICIANS,
+        action=_("a CAR-HEMATOTOX score"),
     )
     plan = current_plan(session, episode.id)
     started = plan.started_at if plan is not None else None
@@ -287,7 +297,7 @@ def hematotox_assessments(
     session: Session, *, actor: Actor, episode_id: uuid.UUID
 ) -> list[HematotoxAssessment]:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action="reading"
+        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action=_("reading")
     )
     return list(
         session.execute(

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cartflow.auth.actor import Actor
-from cartflow.clinical.errors import ClinicalRuleRefused
+from cartflow.clinical.errors import ClinicalRuleRefused, denied
 from cartflow.clinical.followup_schedule import followup_schedule, followup_status
 from cartflow.clinical.response import (
     ball_response,
@@ -47,8 +47,8 @@ from cartflow.clinical.service import (
     local_date,
 )
 from cartflow.db.base import utcnow
-from cartflow.episodes.workflow import Denied
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.models import Diagnosis, Episode, Role
 from cartflow.models.clinical_outcome import (
     DeathRecord,
@@ -66,14 +66,22 @@ def _day0(session: Session, episode: Episode) -> dt.date:
     day0 = infusion_date(session, episode)
     if day0 is None:
         raise ClinicalRuleRefused.from_denied(
-            Denied("OUTCOME-NO-INFUSION", "outcomes are recorded after the infusion")
+            denied("OUTCOME-NO-INFUSION", _("outcomes are recorded after the infusion"))
         )
     return day0
 
 
 def _not_before(day: dt.date, day0: dt.date, field: str) -> None:
     if day < day0:
-        raise InvalidInput(f"{field} {day} is before the infusion on {day0}", field=field)
+        raise InvalidInput(
+            _(
+                "{field} {day} is before the infusion on {day0}",
+                field=field,
+                day=str(day),
+                day0=str(day0),
+            ),
+            field=field,
+        )
 
 
 def _framework_fits(framework: ResponseFramework, diagnosis: Diagnosis) -> bool:
@@ -117,14 +125,18 @@ def record_response(
     session: Session, *, actor: Actor, episode_id: uuid.UUID, data: ResponseIn
 ) -> ResponseAssessment:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICIANS, action="response"
+        session, actor=actor, episode_id=episode_id, roles=CLINICIANS, action=_("response")
     )
     day0 = _day0(session, episode)
     _not_before(data.assessed_on, day0, "assessed_on")
     framework = ResponseFramework(data.framework)
     if not _framework_fits(framework, episode.patient.diagnosis):
         raise InvalidInput(
-            f"{framework.value} does not apply to {episode.patient.diagnosis.value}",
+            _(
+                "{framework} does not apply to {diagnosis}",
+                framework=framework.value,
+                diagnosis=episode.patient.diagnosis.value,
+            ),
             field="framework",
         )
     response, mrd, source = classify(data)
@@ -149,7 +161,7 @@ def list_responses(
     session: Session, *, actor: Actor, episode_id: uuid.UUID
 ) -> list[ResponseAssessment]:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action="reading"
+        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action=_("reading")
     )
     return list(
         session.execute(
@@ -164,7 +176,7 @@ def record_disease_event(
     session: Session, *, actor: Actor, episode_id: uuid.UUID, data: DiseaseEventIn
 ) -> DiseaseEvent:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICIANS, action="progression"
+        session, actor=actor, episode_id=episode_id, roles=CLINICIANS, action=_("progression")
     )
     _not_before(data.occurred_on, _day0(session, episode), "occurred_on")
     record = DiseaseEvent(
@@ -184,17 +196,17 @@ def record_death(
     session: Session, *, actor: Actor, episode_id: uuid.UUID, data: DeathIn
 ) -> DeathRecord:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICIANS, action="death", lock=True
+        session, actor=actor, episode_id=episode_id, roles=CLINICIANS, action=_("death"), lock=True
     )
     _not_before(data.died_on, _day0(session, episode), "died_on")
     if data.died_on > local_date(utcnow(), episode.center.timezone):
-        raise InvalidInput("died_on is in the future", field="died_on")
+        raise InvalidInput(_("died_on is in the future"), field="died_on")
     existing = session.execute(
         select(DeathRecord.id).where(DeathRecord.patient_id == episode.patient_id)
     ).first()
     if existing is not None:
         raise ClinicalRuleRefused.from_denied(
-            Denied("DEATH-RECORDED", "a death is already on record for this patient")
+            denied("DEATH-RECORDED", _("a death is already on record for this patient"))
         )
     record = DeathRecord(
         patient_id=episode.patient_id,
@@ -220,7 +232,7 @@ def followup(
     session: Session, *, actor: Actor, episode_id: uuid.UUID, today: dt.date | None = None
 ) -> FollowUpOut:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action="reading"
+        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action=_("reading")
     )
     day0 = _day0(session, episode)
     done = session.execute(
@@ -251,18 +263,23 @@ def record_visit(
         actor=actor,
         episode_id=episode_id,
         roles=FOLLOW_UP_RECORDERS,
-        action="a follow-up visit",
+        action=_("a follow-up visit"),
         lock=True,
     )
     day0 = _day0(session, episode)
     keys = [v.key for v in followup_schedule(day0, gene_modified=episode.product.gene_modified)]
     if visit_key not in keys:
         raise InvalidInput(
-            f"unknown visit {visit_key!r}; e.g. {', '.join(keys[:5])}", field="visit_key"
+            _(
+                "unknown visit {key!r}; e.g. {examples}",
+                key=visit_key,
+                examples=", ".join(keys[:5]),
+            ),
+            field="visit_key",
         )
     _not_before(data.completed_on, day0, "completed_on")
     if data.completed_on > local_date(utcnow(), episode.center.timezone):
-        raise InvalidInput("completed_on is in the future", field="completed_on")
+        raise InvalidInput(_("completed_on is in the future"), field="completed_on")
     done = session.execute(
         select(FollowUpVisit.id).where(
             FollowUpVisit.episode_id == episode.id, FollowUpVisit.visit_key == visit_key
@@ -270,7 +287,7 @@ def record_visit(
     ).first()
     if done is not None:
         raise ClinicalRuleRefused.from_denied(
-            Denied("FU-VISIT-DONE", f"visit {visit_key} is already recorded")
+            denied("FU-VISIT-DONE", _("visit {key} is already recorded", key=visit_key))
         )
     record = FollowUpVisit(
         episode_id=episode.id,

@@ -17,6 +17,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _, gettext
 
 
 class ResponseRuleNotEncoded(InvalidInput):
@@ -62,7 +63,7 @@ def lugano_pet_response(
     to be lymphoma) is not scored: pass the score of the lymphoma sites.
     """
     if not 1 <= deauville <= 5:
-        raise ValueError("Deauville score is 1-5")
+        raise ValueError(gettext("Deauville score is 1-5"))
     if new_fdg_avid_lesions or new_or_recurrent_marrow_involvement:
         return LuganoResponse.PROGRESSIVE
     if deauville <= 3:
@@ -108,7 +109,7 @@ def lugano_ct_response(
     and reported through `any_lesion_progressed` / `new_lesions`.
     """
     if baseline_spd_cm2 <= 0:
-        raise ValueError("baseline SPD must be positive")
+        raise ValueError(gettext("baseline SPD must be positive"))
     if new_lesions or any_lesion_progressed:
         return LuganoResponse.PROGRESSIVE
     if target_nodes_all_le_1_5_cm and extralymphatic_disease_absent and marrow_normal:
@@ -197,8 +198,10 @@ def imwg_response(a: MyelomaAssessment) -> ImwgResponse:
     urine_measurable = (a.urine_m_baseline or 0.0) >= URINE_MEASURABLE_MG_24H
     if not serum_measurable and not urine_measurable:
         raise ResponseRuleNotEncoded(
-            "no measurable serum (>= 1 g/dL) or urine (>= 200 mg/24 h) M-protein at baseline: "
-            "FLC- or marrow-based IMWG response is not encoded",
+            _(
+                "no measurable serum (>= 1 g/dL) or urine (>= 200 mg/24 h) M-protein at "
+                "baseline: FLC- or marrow-based IMWG response is not encoded"
+            ),
             field="serum_m_baseline",
         )
     marrow_clear = a.marrow_plasma_cells_pct is not None and a.marrow_plasma_cells_pct < 5.0

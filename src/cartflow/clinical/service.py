@@ -36,6 +36,7 @@ from cartflow.db.base import UUIDPrimaryKey, utcnow
 from cartflow.episodes.schemas import TransitionRequest
 from cartflow.episodes.service import apply_transition, get_episode
 from cartflow.errors import InvalidInput
+from cartflow.i18n import Message, _
 from cartflow.models import Episode, Product, Role
 from cartflow.models.clinical import ClinicalProtocol, Consent, ConsentKind
 from cartflow.models.clinical_infusion import Infusion
@@ -55,14 +56,20 @@ def clinical_episode(
     actor: Actor,
     episode_id: uuid.UUID,
     roles: frozenset[Role],
-    action: str,
+    action: str | Message,
     lock: bool = False,
 ) -> Episode:
     """The episode in the actor's scope (else 404), if the actor holds one of `roles` there."""
     episode = get_episode(session, actor=actor, episode_id=episode_id)
     if not roles_on_episode(actor, episode) & roles:
         names = ", ".join(sorted(r.value for r in roles))
-        raise RoleRequired(f"{action} needs one of the roles {names} at the episode's center")
+        raise RoleRequired(
+            _(
+                "{action} needs one of the roles {roles} at the episode's center",
+                action=action,
+                roles=names,
+            )
+        )
     if lock:
         lock_episode(session, episode.id)
     return episode
@@ -142,7 +149,7 @@ def infusion_date(session: Session, episode: Episode) -> dt.date | None:
 def _product(session: Session, code: str) -> Product:
     product = session.execute(select(Product).where(Product.code == code)).scalar_one_or_none()
     if product is None:
-        raise ClinicalRecordNotFound(f"no product {code!r}", field="product")
+        raise ClinicalRecordNotFound(_("no product {code!r}", code=code), field="product")
     return product
 
 
@@ -190,7 +197,8 @@ def set_protocol(
     if data.ld_regimen_code is not None and data.ld_regimen_code not in REGIMENS:
         known = ", ".join(sorted(REGIMENS))
         raise InvalidInput(
-            f"unknown regimen {data.ld_regimen_code!r}; known: {known}", field="ld_regimen_code"
+            _("unknown regimen {code!r}; known: {known}", code=data.ld_regimen_code, known=known),
+            field="ld_regimen_code",
         )
     session.execute(
         select(Product.id).where(Product.id == product.id).with_for_update()
@@ -235,13 +243,19 @@ def record_consent(
     today: dt.date | None = None,
 ) -> Consent:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CONSENT_RECORDERS, action="consent"
+        session,
+        actor=actor,
+        episode_id=episode_id,
+        roles=CONSENT_RECORDERS,
+        action=_("recording a consent"),
     )
     day = today or local_date(utcnow(), episode.center.timezone)
     if data.signed_on > day:
-        raise InvalidInput("signed_on is in the future", field="signed_on")
+        raise InvalidInput(_("signed_on is in the future"), field="signed_on")
     if data.signed_on < episode.referred_on - dt.timedelta(days=365):
-        raise InvalidInput("signed_on is more than a year before the referral", field="signed_on")
+        raise InvalidInput(
+            _("signed_on is more than a year before the referral"), field="signed_on"
+        )
     consent = Consent(
         episode_id=episode.id,
         kind=data.kind,
@@ -263,7 +277,7 @@ def record_consent(
 
 def consents(session: Session, *, actor: Actor, episode_id: uuid.UUID) -> list[Consent]:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action="reading"
+        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action=_("reading")
     )
     return list(
         session.execute(

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 from cartflow.auth.actor import Actor
 from cartflow.clinical.anticytokine import tocilizumab_dose_mg, tocilizumab_issues
 from cartflow.clinical.crs import grade_crs
-from cartflow.clinical.errors import ClinicalRecordNotFound, ClinicalRuleRefused
+from cartflow.clinical.errors import ClinicalRecordNotFound, ClinicalRuleRefused, denied
 from cartflow.clinical.grading import GradingInputError, parse_assessments
 from cartflow.clinical.grading_schemas import CrsAssessment, Hypotension, IcansAssessment
 from cartflow.clinical.icans import grade_icans
+from cartflow.clinical.phrases import Joined, Number, When, english
 from cartflow.clinical.schemas_after import (
     CourseOut,
     ToxicityAssessmentIn,
@@ -46,6 +47,7 @@ from cartflow.clinical.toxicity_course import GradedPoint, summarise_course
 from cartflow.db.base import utcnow
 from cartflow.episodes.workflow import Denied
 from cartflow.errors import InvalidInput
+from cartflow.i18n import Message, _
 from cartflow.models import Episode, EpisodeState
 from cartflow.models.clinical_toxicity import (
     ToxicityAssessment,
@@ -60,11 +62,16 @@ CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 LOW_FLOW_MAX_L_MIN = 6.0
 
 
-def _after_infusion(episode: Episode, what: str) -> None:
+def _after_infusion(episode: Episode, what: Message) -> None:
     if episode.state not in AFTER_INFUSION:
         raise ClinicalRuleRefused.from_denied(
-            Denied(
-                "TOX-STATE", f"{what} follows the infusion; the episode is {episode.state.value}"
+            denied(
+                "TOX-STATE",
+                _(
+                    "{what} follows the infusion; the episode is {state}",
+                    what=what,
+                    state=episode.state.value,
+                ),
             )
         )
 
@@ -74,10 +81,15 @@ def _check_time(session: Session, episode: Episode, moment: dt.datetime, field: 
     start = infusion.infusion_started_at if infusion is not None else episode.infused_at
     if start is not None and moment < start:
         raise InvalidInput(
-            f"{field} is before the infusion ({start:%Y-%m-%d %H:%M} UTC)", field=field
+            _(
+                "{field} is before the infusion ({start})",
+                field=field,
+                start=When(start, episode.center.timezone),
+            ),
+            field=field,
         )
     if moment > utcnow() + CLOCK_TOLERANCE:
-        raise InvalidInput(f"{field} is in the future", field=field)
+        raise InvalidInput(_("{field} is in the future", field=field), field=field)
 
 
 def check_vitals(crs: CrsAssessment, vitals: Vitals) -> None:
@@ -86,11 +98,15 @@ def check_vitals(crs: CrsAssessment, vitals: Vitals) -> None:
     if litres is not None:
         if crs.oxygen.value == "none" and litres > 0:
             raise InvalidInput(
-                f"{litres:g} L/min of oxygen but crs.oxygen is 'none'", field="vitals.oxygen_l_min"
+                _("{litres} L/min of oxygen but crs.oxygen is 'none'", litres=Number(litres, None)),
+                field="vitals.oxygen_l_min",
             )
         if crs.oxygen.value == "low_flow" and litres > LOW_FLOW_MAX_L_MIN:
             raise InvalidInput(
-                f"{litres:g} L/min is high-flow (> 6 L/min), not low_flow",
+                _(
+                    "{litres} L/min is high-flow (> 6 L/min), not low_flow",
+                    litres=Number(litres, None),
+                ),
                 field="vitals.oxygen_l_min",
             )
     agents = {v.strip().lower() for v in vitals.vasopressors}
@@ -100,8 +116,12 @@ def check_vitals(crs: CrsAssessment, vitals: Vitals) -> None:
         expected = Hypotension.ONE_VASOPRESSOR if count == 1 else Hypotension.MULTIPLE_VASOPRESSORS
         if crs.hypotension is not expected:
             raise InvalidInput(
-                f"{count} vasopressor(s) counted (vasopressin excluded from 'multiple') but "
-                f"crs.hypotension is {crs.hypotension.value!r}",
+                _(
+                    "{count} vasopressor(s) counted (vasopressin excluded from 'multiple') but "
+                    "crs.hypotension is {value!r}",
+                    count=count,
+                    value=crs.hypotension.value,
+                ),
                 field="crs.hypotension",
             )
 
@@ -123,7 +143,7 @@ def _anticytokine_before(session: Session, episode_id: uuid.UUID, moment: dt.dat
 
 def _graded(session: Session, episode: Episode, data: ToxicityAssessmentIn) -> ToxicityAssessment:
     if data.crs is None and data.icans is None:
-        raise InvalidInput("an assessment needs crs, icans or both", field="crs")
+        raise InvalidInput(_("an assessment needs crs, icans or both"), field="crs")
     record = ToxicityAssessment(
         episode_id=episode.id,
         assessed_at=data.assessed_at,
@@ -161,9 +181,9 @@ def record_assessment(
     session: Session, *, actor: Actor, episode_id: uuid.UUID, data: ToxicityAssessmentIn
 ) -> ToxicityAssessment:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICIANS, action="grading toxicity"
+        session, actor=actor, episode_id=episode_id, roles=CLINICIANS, action=_("grading toxicity")
     )
-    _after_infusion(episode, "a toxicity assessment")
+    _after_infusion(episode, _("a toxicity assessment"))
     _check_time(session, episode, data.assessed_at, "assessed_at")
     record = _graded(session, episode, data)
     record.assessed_by_id = actor.id
@@ -178,13 +198,13 @@ def correct_assessment(
     """A corrected assessment supersedes the old one; the old one stays, marked by the link."""
     old = session.get(ToxicityAssessment, assessment_id)
     if old is None:
-        raise ClinicalRecordNotFound(f"no toxicity assessment {assessment_id}")
+        raise ClinicalRecordNotFound(_("no toxicity assessment {id}", id=str(assessment_id)))
     episode = clinical_episode(
         session,
         actor=actor,
         episode_id=old.episode_id,
         roles=CLINICIANS,
-        action="correcting toxicity",
+        action=_("correcting toxicity"),
         lock=True,
     )
     already = session.execute(
@@ -192,7 +212,7 @@ def correct_assessment(
     ).first()
     if already is not None:
         raise ClinicalRuleRefused.from_denied(
-            Denied("TOX-ALREADY-CORRECTED", "correct the newest version of this assessment")
+            denied("TOX-ALREADY-CORRECTED", _("correct the newest version of this assessment"))
         )
     _check_time(session, episode, data.assessed_at, "assessed_at")
     record = _graded(session, episode, data)
@@ -232,7 +252,7 @@ def list_assessments(
     session: Session, *, actor: Actor, episode_id: uuid.UUID, include_superseded: bool = False
 ) -> list[ToxicityAssessment]:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action="reading"
+        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action=_("reading")
     )
     if not include_superseded:
         return current_assessments(session, episode.id)
@@ -248,7 +268,7 @@ def list_assessments(
 def course(session: Session, *, actor: Actor, episode_id: uuid.UUID) -> CourseOut:
     """Maximum grade, onset and duration of CRS and ICANS, and the doses given."""
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action="reading"
+        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action=_("reading")
     )
     rows = current_assessments(session, episode.id)
     day0 = infusion_date(session, episode)
@@ -279,10 +299,10 @@ def record_treatment(
         actor=actor,
         episode_id=episode_id,
         roles=CLINICIANS,
-        action="recording a treatment",
+        action=_("recording a treatment"),
         lock=True,
     )
-    _after_infusion(episode, "a CRS/ICANS treatment")
+    _after_infusion(episode, _("a CRS/ICANS treatment"))
     _check_time(session, episode, data.given_at, "given_at")
     weight = data.weight_kg or episode.patient.weight_kg
     label: float | None = None
@@ -299,9 +319,12 @@ def record_treatment(
             dose_mg=data.dose_mg, weight_kg=weight, at=data.given_at, earlier=list(earlier)
         )
         if flags and not data.override_reason.strip():
-            detail = "; ".join(f"{f.code}: {f.message}" for f in flags)
+            detail = Joined(
+                [Message("{code}: {message}", code=f.code, message=f.message) for f in flags], "; "
+            )
             raise ClinicalRuleRefused(
-                f"{detail} (give override_reason to record it anyway)", code=flags[0].code
+                _("{detail} (give override_reason to record it anyway)", detail=detail),
+                code=flags[0].code,
             )
     record = ToxicityTreatment(
         episode_id=episode.id,
@@ -312,7 +335,7 @@ def record_treatment(
         route=data.route,
         weight_kg=weight,
         label_dose_mg=label,
-        rule_flags=[{"code": f.code, "message": f.message} for f in flags],
+        rule_flags=[{"code": f.code, "message": english(f.message)} for f in flags],
         override_reason=data.override_reason.strip() if flags else "",
         recorded_by_id=actor.id,
         notes=data.notes,
@@ -333,7 +356,7 @@ def list_treatments(
     session: Session, *, actor: Actor, episode_id: uuid.UUID
 ) -> list[ToxicityTreatment]:
     episode = clinical_episode(
-        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action="reading"
+        session, actor=actor, episode_id=episode_id, roles=CLINICAL_READERS, action=_("reading")
     )
     return list(
         session.execute(

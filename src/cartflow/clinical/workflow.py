@@ -13,7 +13,10 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
-from cartflow.episodes.workflow import ALLOWED, Decision, Denied
+from cartflow.clinical.errors import denied
+from cartflow.clinical.phrases import Number
+from cartflow.episodes.workflow import ALLOWED, Decision
+from cartflow.i18n import _
 
 OWNER = "clinical"
 
@@ -36,20 +39,24 @@ def guard_start_lymphodepletion(facts: LdStartFacts) -> Decision:
     starting lymphodepleting chemotherapy" (clinical.md 4.6 [V]).
     """
     if facts.released_at is None:
-        return Denied(
+        return denied(
             "LD-NOT-RELEASED",
-            "the product has not been released: lymphodepletion starts only after release",
+            _("the product has not been released: lymphodepletion starts only after release"),
         )
     if facts.starts_at < facts.released_at:
-        return Denied(
+        return denied(
             "LD-NOT-RELEASED",
-            f"lymphodepletion at {facts.starts_at:%Y-%m-%d %H:%M} UTC would start before the "
-            f"product's release at {facts.released_at:%Y-%m-%d %H:%M} UTC",
+            _(
+                "lymphodepletion at {start} UTC would start before the product's release at "
+                "{release} UTC",
+                start=f"{facts.starts_at:%Y-%m-%d %H:%M}",
+                release=f"{facts.released_at:%Y-%m-%d %H:%M}",
+            ),
         )
     if not facts.has_current_plan:
-        return Denied("LD-NO-PLAN", "record a lymphodepletion plan before starting it")
+        return denied("LD-NO-PLAN", _("record a lymphodepletion plan before starting it"))
     if facts.plan_started:
-        return Denied("LD-ALREADY-STARTED", "lymphodepletion has already started")
+        return denied("LD-ALREADY-STARTED", _("lymphodepletion has already started"))
     return ALLOWED
 
 
@@ -68,7 +75,7 @@ class InfusionTimes:
             ("infusion_started_at", self.infusion_started_at),
             ("infusion_ended_at", self.infusion_ended_at),
         )
-        for (_, earlier), (name, later) in itertools.pairwise(sequence):
+        for (_name, earlier), (name, later) in itertools.pairwise(sequence):
             if later < earlier:
                 return name
         return None
@@ -103,24 +110,28 @@ def guard_infusion(
     """An infusion follows a verified two-person bedside check made before thaw, after the start
     of lymphodepletion, and inside the post-thaw window (or is flagged with a deviation reason)."""
     if not facts.check_verified or facts.check_completed_at is None:
-        return Denied(
+        return denied(
             "INF-CHECK-NOT-VERIFIED",
-            "the bedside identity check has not been confirmed by a second person",
+            _("the bedside identity check has not been confirmed by a second person"),
         )
     if facts.check_already_used:
-        return Denied("INF-CHECK-USED", "this bedside check was already used for an infusion")
+        return denied("INF-CHECK-USED", _("this bedside check was already used for an infusion"))
     if facts.check_completed_at > times.thaw_started_at:
-        return Denied(
+        return denied(
             "INF-CHECK-AFTER-THAW",
-            "the bedside identity check must be completed before the thaw starts",
+            _("the bedside identity check must be completed before the thaw starts"),
         )
     if facts.ld_started_at is None or times.infusion_started_at < facts.ld_started_at:
-        return Denied("INF-BEFORE-LD", "the infusion cannot start before lymphodepletion")
+        return denied("INF-BEFORE-LD", _("the infusion cannot start before lymphodepletion"))
     if thaw_window_exceeded(times, facts.post_thaw_window_minutes) and not deviation_reason.strip():
-        return Denied(
+        return denied(
             "INF-THAW-WINDOW",
-            f"{times.thaw_to_end_minutes:.0f} min from end of thaw to end of infusion exceeds "
-            f"the product's {facts.post_thaw_window_minutes} min; record it with deviation_reason",
+            _(
+                "{minutes} min from end of thaw to end of infusion exceeds the product's "
+                "{window} min; record it with deviation_reason",
+                minutes=Number(times.thaw_to_end_minutes, 0),
+                window=facts.post_thaw_window_minutes,
+            ),
         )
     return ALLOWED
 
@@ -129,9 +140,13 @@ def guard_hematotox_timing(*, measured_on: dt.date, ld_started_on: dt.date | Non
     """CAR-HEMATOTOX is a baseline score: labs drawn before lymphodepletion starts (Rejeski 2021:
     around day -5)."""
     if ld_started_on is not None and measured_on > ld_started_on:
-        return Denied(
+        return denied(
             "HEMATOTOX-AFTER-LD",
-            f"labs of {measured_on} are after lymphodepletion started ({ld_started_on}); "
-            "CAR-HEMATOTOX uses the baseline before lymphodepletion",
+            _(
+                "labs of {measured} are after lymphodepletion started ({started}); "
+                "CAR-HEMATOTOX uses the baseline before lymphodepletion",
+                measured=str(measured_on),
+                started=str(ld_started_on),
+            ),
         )
     return ALLOWED

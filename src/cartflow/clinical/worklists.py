@@ -23,6 +23,7 @@ from cartflow.clinical.followup_schedule import due_and_overdue, followup_schedu
 from cartflow.clinical.schemas_after import FollowUpWorklistRow, ToxicityWorklistRow
 from cartflow.clinical.service import local_date
 from cartflow.db.base import utcnow
+from cartflow.i18n import _
 from cartflow.models import Episode, EpisodeState, Patient, Product, Role, TreatmentCenter
 from cartflow.models.clinical_infusion import Infusion
 from cartflow.models.clinical_outcome import DeathRecord, FollowUpVisit
@@ -45,7 +46,9 @@ def _centers(
         return centers
     chosen = {cid: code for cid, code in centers.items() if code == center_code}
     if not chosen:
-        raise ClinicalRecordNotFound(f"no center {center_code!r} in your scope", field="center")
+        raise ClinicalRecordNotFound(
+            _("no center {code!r} in your scope", code=center_code), field="center"
+        )
     return chosen
 
 

@@ -24,9 +24,14 @@ from sqlalchemy.orm import Session
 from cartflow.auth.actor import Actor
 from cartflow.clinical import eligibility_service, infusion_service, lymphodepletion_service
 from cartflow.clinical import service as clinical
-from cartflow.clinical.eligibility import LabTest
+from cartflow.clinical.eligibility import LAB_LABELS, LabTest
 from cartflow.clinical.errors import BedsideCheckRefused
-from cartflow.clinical.lymphodepletion import REGIMENS
+from cartflow.clinical.lymphodepletion import (
+    DRUG_LABELS,
+    REGIMENS,
+    RENAL_FUNCTION_LABELS,
+    renal_explanation,
+)
 from cartflow.clinical.schemas import (
     BedsideScanIn,
     ConsentIn,
@@ -38,6 +43,7 @@ from cartflow.clinical.schemas import (
 from cartflow.db.session import DbSession
 from cartflow.episodes import service as episodes
 from cartflow.errors import CartflowError, InvalidInput
+from cartflow.i18n import Message, _, zone_label
 from cartflow.models import Episode
 from cartflow.models.clinical import ConsentKind
 from cartflow.models.clinical_infusion import BedsideCheck, BedsideCheckStatus
@@ -48,12 +54,23 @@ from cartflow.web.templating import render
 
 router = page_router(prefix="/clinician/episodes/{episode_id}")
 
+CONSENT_KINDS: dict[ConsentKind, Message] = {
+    ConsentKind.TREATMENT: _("treatment"),
+    ConsentKind.LONG_TERM_FOLLOW_UP: _("long-term follow-up"),
+    ConsentKind.REGISTRY: _("registry"),
+}
+SIGNERS: dict[str, Message] = {
+    "patient": _("patient"),
+    "parent": _("parent"),
+    "legal_guardian": _("legal guardian"),
+}
+
 
 def _local(value: str, zone: str, field: str) -> dt.datetime:
     try:
         naive = dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        raise InvalidInput(f"{field}: a date and time", field=field) from exc
+        raise InvalidInput(_("{field}: a date and time", field=field), field=field) from exc
     return naive.replace(tzinfo=zoneinfo.ZoneInfo(zone)) if naive.tzinfo is None else naive
 
 
@@ -63,6 +80,10 @@ def _base(actor: Actor, episode: Episode, **extra: Any) -> dict[str, Any]:
         "patient_label": views.patient_label(actor, episode),
         "today": views.local_today(episode.center),
         "zone": episode.center.timezone,
+        # MSK/МСК, UTC+5: what the clock on the ward's wall says it is.
+        "zone_abbreviation": zone_label(
+            dt.datetime.now(zoneinfo.ZoneInfo(episode.center.timezone))
+        ),
         **extra,
     }
 
@@ -111,7 +132,9 @@ def _eligibility_page(
             session, actor=actor, episode_id=episode_id
         ),
         labs=list(LabTest),
-        consent_kinds=list(ConsentKind),
+        lab_labels=LAB_LABELS,
+        consent_kinds=CONSENT_KINDS,
+        signers=SIGNERS,
         errors=errors or {},
         form=form,
     )
@@ -190,7 +213,16 @@ def _ld_page(
     episode = episodes.get_episode(session, actor=actor, episode_id=episode_id)
     plan = lymphodepletion_service.get_current_plan(session, actor=actor, episode_id=episode_id)
     regimens = [(code, r.label) for code, r in sorted(REGIMENS.items())]
-    context = _base(actor, episode, plan=plan, errors=errors or {}, regimens=regimens)
+    context = _base(
+        actor,
+        episode,
+        plan=plan,
+        errors=errors or {},
+        regimens=regimens,
+        drugs=DRUG_LABELS,
+        renal_functions=RENAL_FUNCTION_LABELS,
+        renal_text=renal_explanation(plan.crcl_ml_min) if plan is not None else None,
+    )
     return render(request, "lymphodepletion.html", context, actor=actor, status_code=status_code)
 
 

@@ -13,19 +13,22 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cartflow.auth.actor import Actor
 from cartflow.auth.errors import RoleRequired
 from cartflow.auth.scope import roles_on_episode
 from cartflow.clinical import outcome_service, toxicity_service, worklists
+from cartflow.clinical.followup_schedule import VISIT_STATUS_LABELS, visit_label
 from cartflow.clinical.grading_schemas import ICE_MIN_AGE_YEARS
 from cartflow.clinical.schemas_after import ToxicityAssessmentIn, VisitIn
 from cartflow.db.base import utcnow
 from cartflow.db.session import DbSession
 from cartflow.episodes import service as episodes
 from cartflow.errors import CartflowError
-from cartflow.models import Episode, EpisodeState, Role
+from cartflow.i18n import _, gettext
+from cartflow.models import Episode, EpisodeState, Role, TreatmentCenter
 from cartflow.web import toxicity, views
 from cartflow.web.forms import FormFields, field_errors, filled, refusal
 from cartflow.web.pageauth import PageActor, page_router, require_page_role
@@ -45,7 +48,7 @@ MONITORED_STATES = frozenset({EpisodeState.INFUSED, EpisodeState.FOLLOW_UP})
 def _clinical_episode(session: Session, actor: Actor, episode_id: uuid.UUID) -> Episode:
     episode = episodes.get_episode(session, actor=actor, episode_id=episode_id)
     if Role.CLINICIAN not in roles_on_episode(actor, episode):
-        raise RoleRequired("toxicity is assessed by a clinician of the patient's center")
+        raise RoleRequired(_("toxicity is assessed by a clinician of the patient's center"))
     return episode
 
 
@@ -59,16 +62,32 @@ def ward(request: Request, session: DbSession, actor: PageActor) -> Response:
     found = views.open_episodes(session, actor=actor, states=WARD_STATES)
     rows = [views.row(actor, e) for e in found]
     labels = {e.id: views.patient_label(actor, e) for e in found}
+    toxicity_rows = worklists.toxicity_worklist(session, actor=actor)
+    # Each row's times in its own center's zone (a clinician may serve several centers).
+    codes = {t.center_code for t in toxicity_rows}
+    zones = {
+        code: timezone
+        for code, timezone in session.execute(
+            select(TreatmentCenter.code, TreatmentCenter.timezone).where(
+                TreatmentCenter.code.in_(codes)
+            )
+        )
+    }
     return render(
         request,
         "clinician.html",
         {
-            "toxicity": worklists.toxicity_worklist(session, actor=actor),
+            "toxicity": toxicity_rows,
+            "zones": zones,
             "followups": worklists.followup_worklist(session, actor=actor),
+            "visit_label": visit_label,
+            "visit_statuses": VISIT_STATUS_LABELS,
             "labels": labels,
             "mine": [r for r in rows if r.mine or r.episode.state in MONITORED_STATES],
             "others": [r for r in rows if not (r.mine or r.episode.state in MONITORED_STATES)],
             "monitored": MONITORED_STATES,
+            "crs_grades": toxicity.CRS_GRADES,
+            "icans_grades": toxicity.ICANS_GRADES,
         },
         actor=actor,
     )
@@ -86,6 +105,7 @@ def _toxicity_page(
 ) -> Response:
     age = _age(episode)
     values = fields or {"consciousness": "alert", "seizure": "none", "cerebral_edema": "none"}
+    history = toxicity_service.list_assessments(session, actor=actor, episode_id=episode.id)
     return render(
         request,
         "toxicity.html",
@@ -99,9 +119,15 @@ def _toxicity_page(
             "choices": toxicity,
             "values": values,
             "errors": errors or {},
-            "history": toxicity_service.list_assessments(
-                session, actor=actor, episode_id=episode.id
-            ),
+            "history": history,
+            "reasons": {
+                (a.id, kind): reason
+                for a in history
+                for kind, graded in (("crs", a.crs_input), ("icans", a.icans_input))
+                if (reason := toxicity.recorded(kind, graded)) is not None
+            },
+            "crs_grades": toxicity.CRS_GRADES,
+            "icans_grades": toxicity.ICANS_GRADES,
             "zone": episode.center.timezone,
         },
         actor=actor,
@@ -156,7 +182,7 @@ def record_toxicity(
                 actor,
                 episode,
                 fields=fields,
-                errors={"assessed_at": "a date and time"},
+                errors={"assessed_at": gettext("a date and time")},
                 status_code=422,
             )
     icans = toxicity.icans_payload(fields, age_years=_age(episode))
@@ -215,6 +241,9 @@ def _followup_page(
             "episode": episode,
             "patient_label": views.patient_label(actor, episode),
             "plan": plan,
+            "visit_label": visit_label,
+            "visit_statuses": VISIT_STATUS_LABELS,
+            "zone": episode.center.timezone,
             "errors": errors or {},
             "may_record": bool(
                 roles_on_episode(actor, episode) & outcome_service.FOLLOW_UP_RECORDERS

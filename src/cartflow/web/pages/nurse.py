@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from cartflow.auth.errors import RoleRequired
 from cartflow.db.session import DbSession
 from cartflow.episodes import service as episodes
+from cartflow.i18n import _
 from cartflow.identity.isbt128 import ChainOfIdentityId, ProductCode
 from cartflow.identity.labels import LabelContent, LabelKind
 from cartflow.identity.labels_pdf import render_label_pdf
@@ -42,7 +43,8 @@ def worklist(request: Request, session: DbSession, actor: PageActor) -> Response
             if day is None:
                 continue
             if day <= today:
-                note = "today" if day == today else f"overdue since {day}"
+                # The page words it; the note only says which case this is.
+                note = "today" if day == today else "overdue"
                 today_rows.append(views.row(actor, episode, note=note))
             elif day <= today + dt.timedelta(days=UPCOMING_DAYS):
                 upcoming.append(views.row(actor, episode, note=day.isoformat()))
@@ -65,7 +67,7 @@ def collection_label(episode_id: uuid.UUID, session: DbSession, actor: PageActor
     require_page_role(actor, Role.APHERESIS_NURSE)
     episode = episodes.get_episode(session, actor=actor, episode_id=episode_id)
     if not views.shows_identity(actor, episode) or episode.chain_of_identity is None:
-        raise RoleRequired("labels are printed by the nurses of the patient's center")
+        raise RoleRequired(_("labels are printed by the nurses of the patient's center"))
     patient = episode.patient
     content = LabelContent(
         kind=LabelKind.COLLECTION_BAG,
