@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -87,6 +88,19 @@ def test_schedule_cli_refuses_in_russian(tmp_path: Path, monkeypatch: MonkeyPatc
     assert {line.split(": ", 1)[0] for line in out.splitlines()} >= {"method", "objective", "gap"}
     code, out, _err = _invoke(["schedule", "validate", str(inst), str(plan)])
     assert code == 0 and out.startswith("допустим; целевая функция: ")
+    data = json.loads(plan.read_text(encoding="utf-8"))
+    data["assignments"][0]["infusion_date"] = "2000-01-01"
+    plan.write_text(json.dumps(data), encoding="utf-8")
+    code, out, _err = _invoke(["schedule", "validate", str(inst), str(plan)])
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("недопустим: ") and len(lines) >= 3
+    # The violation codes stay; the sentences are Russian.
+    assert any(
+        line.startswith("TRANSIT-OUT: ") and "раньше, чем может прибыть препарат" in line
+        for line in lines
+    )
+    assert any(line.startswith("HORIZON: ") and "вне горизонта" in line for line in lines)
 
     monkeypatch.setenv("CARTFLOW_LANG", "en")
     code, _out, err = _invoke(["schedule", "solve", str(inst), "-o", "p.json", "--method", "x"])

@@ -87,7 +87,16 @@ def retest(
         data = RetestIn(value=number_or_text(value), reason=reason)
         row = qc.retest(session, actor=actor, result_id=target, data=data)
         flag = gettext("within specification") if row.within_spec else f"OOS: {row.failed_limit}"
-        return [f"{row.id} {row.test} attempt {row.attempt} ({flag}) supersedes {target}"]
+        return [
+            gettext(
+                "{result} {test} attempt {attempt} ({flag}) supersedes {target}",
+                result=row.id,
+                test=row.test,
+                attempt=row.attempt,
+                flag=flag,
+                target=target,
+            )
+        ]
 
     act(user, password_stdin, work)
 
@@ -246,8 +255,15 @@ def show(
             gettext("specification version {version}", version=record.specification_version),
         ]
         lines += [
-            f"  step {s.step.value} r{s.revision}: {s.started_at.isoformat()} -> "
-            f"{s.completed_at.isoformat()} ({s.id})"
+            "  "
+            + gettext(
+                "step {step} r{revision}: {started} -> {completed} ({step_id})",
+                step=s.step.value,
+                revision=s.revision,
+                started=s.started_at.isoformat(),
+                completed=s.completed_at.isoformat(),
+                step_id=s.id,
+            )
             for s in record.steps
             if s.current
         ]
@@ -293,7 +309,15 @@ def list_batches(
             session, actor=actor, episode_id=episode_id, state=wanted, limit=200, offset=0
         )
         return [
-            f"{b.din} {b.state.value} {b.product_code} run {b.run_number} {b.id}" for b in rows
+            gettext(
+                "{din} {state} {product} run {run} {batch}",
+                din=b.din,
+                state=b.state.value,
+                product=b.product_code,
+                run=b.run_number,
+                batch=b.id,
+            )
+            for b in rows
         ] + [ngettext("{n} batch", "{n} batches", total)]
 
     act(user, password_stdin, work)
@@ -313,17 +337,21 @@ def worklist(
     def work(session: Session, actor: Actor, _password: str) -> list[str]:
         if which == "qc":
             return [
-                f"{i.din}: enter {', '.join(i.awaiting_entry) or '-'}; verify "
-                + (
-                    ", ".join(v.test for v in i.awaiting_verification if not v.entered_by_you)
-                    or "-"
+                gettext(
+                    "{din}: enter {enter}; verify {verify}",
+                    din=i.din,
+                    enter=", ".join(i.awaiting_entry) or "-",
+                    verify=", ".join(
+                        v.test for v in i.awaiting_verification if not v.entered_by_you
+                    )
+                    or "-",
                 )
                 for i in worklists.qc_worklist(session, actor=actor)
             ]
         return [
-            f"{i.din} {i.state.value}: {'ready' if i.ready else '; '.join(i.blocking)}"
+            f"{i.din} {i.state.value}: {gettext('ready') if i.ready else '; '.join(i.blocking)}"
             + (f"; OOS {', '.join(i.out_of_specification)}" if i.out_of_specification else "")
-            + ("" if i.you_may_sign else "; you may not sign")
+            + ("" if i.you_may_sign else "; " + gettext("you may not sign"))
             for i in worklists.qp_worklist(session, actor=actor)
         ]
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from cartflow.cli.common import fail, read_password
-from cartflow.i18n import _
+from cartflow.i18n import _, gettext
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -58,7 +58,7 @@ def act(user: str, password_stdin: bool, work: Callable[[Session, Actor, str], l
     try:
         url = get_settings().database_url
     except ValueError as exc:
-        fail(f"configuration error: {exc}".splitlines()[0])
+        fail(_("configuration error: {error}", error=str(exc).splitlines()[0]))
     engine = make_engine(url)
     try:
         with session_scope(make_sessionmaker(engine)) as session:
@@ -89,9 +89,11 @@ def parse_id(text: str, field: str) -> uuid.UUID:
 
 
 def summary(record: BatchOut) -> list[str]:
-    line = f"batch {record.din} ({record.id}) {record.state.value}"
+    line = gettext(
+        "batch {din} ({batch}) {state}", din=record.din, batch=record.id, state=record.state.value
+    )
     if record.next_step is not None:
-        line += f"; next step: {record.next_step.value}"
+        line += "; " + gettext("next step: {step}", step=record.next_step.value)
     return [line]
 
 

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from cartflow.i18n import Message, _
 from cartflow.scheduling.solver.model import Assignment, Instance, Plan
 from cartflow.scheduling.solver.objective import objective_of
 
@@ -21,7 +22,7 @@ class Violation:
     """One broken rule: a stable ``code``, the episode (if one is to blame) and a sentence."""
 
     code: str
-    message: str
+    message: Message
     order: str | None = None
 
     def __str__(self) -> str:
@@ -58,7 +59,7 @@ class _Checker:
         self.qc: Counter[tuple[str, date]] = Counter()
         self.beds: Counter[tuple[str, date]] = Counter()
 
-    def add(self, code: str, message: str, order: str | None = None) -> None:
+    def add(self, code: str, message: Message, order: str | None = None) -> None:
         self.found.append(Violation(code, message, order))
 
     def in_horizon(self, day: date) -> bool:
@@ -88,47 +89,109 @@ class _Checker:
         p = inst.product_by_id[o.product]
         c = inst.center_by_id[o.center]
         if a.site not in p.sites:
-            self.add("SITE", f"{o.id}: site {a.site!r} does not make {p.id!r}", o.id)
+            self.add(
+                "SITE",
+                _(
+                    "{order}: site {site!r} does not make {product!r}",
+                    order=o.id,
+                    site=a.site,
+                    product=p.id,
+                ),
+                o.id,
+            )
             return
         if inst.site_of_device.get(a.device) != a.site:
-            self.add("DEVICE", f"{o.id}: device {a.device!r} is not at site {a.site!r}", o.id)
+            self.add(
+                "DEVICE",
+                _(
+                    "{order}: device {device!r} is not at site {site!r}",
+                    order=o.id,
+                    device=a.device,
+                    site=a.site,
+                ),
+                o.id,
+            )
             return
         if o.fixed_apheresis is not None:
             if a.apheresis_date != o.fixed_apheresis:
-                self.add("FIXED", f"{o.id}: apheresis moved from {o.fixed_apheresis}", o.id)
+                self.add(
+                    "FIXED",
+                    _("{order}: apheresis moved from {day}", order=o.id, day=o.fixed_apheresis),
+                    o.id,
+                )
         else:
             self.check_apheresis(a)
         fm = o.fixed_manufacturing
         if fm is not None:
             if (a.device, a.manufacturing_start) != (fm.device, fm.start):
-                self.add("FIXED", f"{o.id}: started batch moved from {fm.device} {fm.start}", o.id)
+                self.add(
+                    "FIXED",
+                    _(
+                        "{order}: started batch moved from {device} {day}",
+                        order=o.id,
+                        device=fm.device,
+                        day=fm.start,
+                    ),
+                    o.id,
+                )
         else:
             arrival = a.apheresis_date + timedelta(days=c.transit_days[a.site])
             if a.manufacturing_start < arrival:
                 self.add(
                     "TRANSIT-IN",
-                    f"{o.id}: manufacturing starts {a.manufacturing_start}, before the material "
-                    f"arrives on {arrival}",
+                    _(
+                        "{order}: manufacturing starts {start}, before the material arrives on "
+                        "{arrival}",
+                        order=o.id,
+                        start=a.manufacturing_start,
+                        arrival=arrival,
+                    ),
                     o.id,
                 )
             if not self.in_horizon(a.manufacturing_start):
-                self.add("HORIZON", f"{o.id}: manufacturing start outside the horizon", o.id)
+                self.add(
+                    "HORIZON",
+                    _("{order}: manufacturing start outside the horizon", order=o.id),
+                    o.id,
+                )
             self.use_device(a.device, a.manufacturing_start, p.manufacturing_days, o.id)
             self.qc[(a.site, a.release_date)] += 1
         release = a.manufacturing_start + timedelta(days=p.manufacturing_days + p.qc_days)
         if a.release_date != release:
-            self.add("RELEASE", f"{o.id}: release {a.release_date}, expected {release}", o.id)
+            self.add(
+                "RELEASE",
+                _(
+                    "{order}: release {day}, expected {expected}",
+                    order=o.id,
+                    day=a.release_date,
+                    expected=release,
+                ),
+                o.id,
+            )
         if fm is None and not self.in_horizon(a.release_date):
-            self.add("HORIZON", f"{o.id}: release {a.release_date} outside the horizon", o.id)
+            self.add(
+                "HORIZON",
+                _("{order}: release {day} outside the horizon", order=o.id, day=a.release_date),
+                o.id,
+            )
         earliest = first_shipping_day(inst, release) + timedelta(days=c.return_transit_days[a.site])
         if a.infusion_date < earliest:
             self.add(
                 "TRANSIT-OUT",
-                f"{o.id}: infusion {a.infusion_date} before the product can arrive ({earliest})",
+                _(
+                    "{order}: infusion {day} before the product can arrive ({earliest})",
+                    order=o.id,
+                    day=a.infusion_date,
+                    earliest=earliest,
+                ),
                 o.id,
             )
         if not self.in_horizon(a.infusion_date):
-            self.add("HORIZON", f"{o.id}: infusion {a.infusion_date} outside the horizon", o.id)
+            self.add(
+                "HORIZON",
+                _("{order}: infusion {day} outside the horizon", order=o.id, day=a.infusion_date),
+                o.id,
+            )
         self.beds[(o.center, a.infusion_date)] += 1
 
     def check_apheresis(self, a: Assignment) -> None:
@@ -136,13 +199,22 @@ class _Checker:
         if a.apheresis_date < o.earliest_apheresis:
             self.add(
                 "READY",
-                f"{o.id}: apheresis {a.apheresis_date} before {o.earliest_apheresis}",
+                _(
+                    "{order}: apheresis {day} before {earliest}",
+                    order=o.id,
+                    day=a.apheresis_date,
+                    earliest=o.earliest_apheresis,
+                ),
                 o.id,
             )
         if not self.in_horizon(a.apheresis_date):
-            self.add("HORIZON", f"{o.id}: apheresis {a.apheresis_date} outside the horizon", o.id)
+            self.add(
+                "HORIZON",
+                _("{order}: apheresis {day} outside the horizon", order=o.id, day=a.apheresis_date),
+                o.id,
+            )
         if a.apheresis_date.weekday() not in self.inst.shipping_weekdays:
-            self.add("COURIER", f"{o.id}: apheresis on a day without courier", o.id)
+            self.add("COURIER", _("{order}: apheresis on a day without courier", order=o.id), o.id)
         self.chairs[(o.center, a.apheresis_date)] += 1
 
     def capacities(self) -> None:
@@ -154,18 +226,40 @@ class _Checker:
         }
         for (device, day), users in sorted(self.device_days.items()):
             if len(users) > 1:
-                self.add("CAP-DEVICE", f"{device} on {day} runs {', '.join(sorted(users))}")
+                self.add(
+                    "CAP-DEVICE",
+                    _(
+                        "{device} on {day} runs {orders}",
+                        device=device,
+                        day=day,
+                        orders=", ".join(sorted(users)),
+                    ),
+                )
             if (device, day) in outages:
-                self.add("OUTAGE", f"{device} is down on {day} but runs {', '.join(users)}")
+                self.add(
+                    "OUTAGE",
+                    _(
+                        "{device} is down on {day} but runs {orders}",
+                        device=device,
+                        day=day,
+                        orders=", ".join(users),
+                    ),
+                )
         for (center, day), n in sorted(self.chairs.items()):
             if n > inst.center_by_id[center].apheresis_per_day:
-                self.add("CAP-APHERESIS", f"{center} on {day}: {n} apheresis")
+                self.add(
+                    "CAP-APHERESIS",
+                    _("{center} on {day}: {n} apheresis", center=center, day=day, n=n),
+                )
         for (site, day), n in sorted(self.qc.items()):
             if n > inst.site_by_id[site].qc_releases_per_day:
-                self.add("CAP-QC", f"{site} on {day}: {n} QC releases")
+                self.add("CAP-QC", _("{site} on {day}: {n} QC releases", site=site, day=day, n=n))
         for (center, day), n in sorted(self.beds.items()):
             if n > inst.center_by_id[center].infusions_per_day:
-                self.add("CAP-INFUSION", f"{center} on {day}: {n} infusions")
+                self.add(
+                    "CAP-INFUSION",
+                    _("{center} on {day}: {n} infusions", center=center, day=day, n=n),
+                )
 
 
 def validate(instance: Instance, plan: Plan) -> ValidationReport:
@@ -176,12 +270,12 @@ def validate(instance: Instance, plan: Plan) -> ValidationReport:
     seen.update(plan.unscheduled)
     for oid, n in sorted(seen.items()):
         if oid not in known:
-            check.add("UNKNOWN", f"{oid}: not an episode of the instance", oid)
+            check.add("UNKNOWN", _("{order}: not an episode of the instance", order=oid), oid)
         elif n > 1:
-            check.add("DUPLICATE", f"{oid}: listed {n} times", oid)
+            check.add("DUPLICATE", _("{order}: listed {n} times", order=oid, n=n), oid)
     for oid in known:
         if oid not in seen:
-            check.add("MISSING", f"{oid}: neither scheduled nor unscheduled", oid)
+            check.add("MISSING", _("{order}: neither scheduled nor unscheduled", order=oid), oid)
     check.fixed_usage()
     for a in plan.assignments:
         if a.order in known:

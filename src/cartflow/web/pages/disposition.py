@@ -64,6 +64,7 @@ def _sign_page(
     batch = get_batch(session, actor=actor, batch_id=batch_id)
     record = batch_views.batch_out(session, batch)
     title, meaning = DECISIONS[decision]
+    site = session.get(ManufacturingSite, batch.site_id)
     return render(
         request,
         "sign.html",
@@ -71,7 +72,7 @@ def _sign_page(
             "batch": record,
             "decision": decision,
             "title": title,
-            "zone": session.get(ManufacturingSite, batch.site_id).timezone,  # type: ignore[union-attr]
+            "zone": site.timezone if site is not None else None,
             "meaning": meaning,
             "errors": errors or {},
             "reason": reason,
