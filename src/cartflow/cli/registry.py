@@ -19,6 +19,7 @@ from rich.table import Table
 
 from cartflow.cli.common import fail
 from cartflow.errors import CartflowError
+from cartflow.i18n import _, gettext
 
 # The estimators pull in scipy and matplotlib; import them only when a registry command runs so
 # that every other `cartflow` command starts quickly.
@@ -54,7 +55,7 @@ def _interval(low: float | None, high: float | None) -> str:
 def _plot_format(path: Path) -> str:
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in ("png", "svg"):
-        fail(f"--plot {path}: the file name must end in .png or .svg")
+        fail(_("--plot {path}: the file name must end in .png or .svg", path=str(path)))
     return suffix
 
 
@@ -62,7 +63,13 @@ def _write_plot(path: Path, image: bytes) -> None:
     try:
         path.write_bytes(image)
     except OSError as exc:
-        fail(f"--plot {path}: cannot write the file ({exc.strerror})")
+        fail(
+            _(
+                "--plot {path}: cannot write the file ({reason})",
+                path=str(path),
+                reason=exc.strerror or "",
+            )
+        )
 
 
 def _read(
@@ -80,11 +87,19 @@ def _km_table(curves: list[tuple[str, SurvivalCurve]], columns: SurvivalColumns)
 
     console = Console()
     first = curves[0][1]
+    level = f"{first.conf_level:.0%}"
     table = Table(
-        title=f"Kaplan-Meier ({first.ci_type} CI, {first.conf_level:.0%})", show_lines=False
+        title=gettext("Kaplan-Meier ({ci} CI, {level})", ci=first.ci_type, level=level),
+        show_lines=False,
     )
-    for header in ("group", "n", "events", "median", f"{first.conf_level:.0%} CI"):
-        table.add_column(header, justify="left" if header == "group" else "right")
+    table.add_column(gettext("group"))
+    for header in (
+        "n",
+        gettext("events"),
+        gettext("median"),
+        gettext("{level} CI", level=level),
+    ):
+        table.add_column(header, justify="right")
     for name, curve in curves:
         table.add_row(
             name, str(curve.n), str(curve.events), _fmt(curve.median), _interval(*curve.median_ci)
@@ -93,15 +108,27 @@ def _km_table(curves: list[tuple[str, SurvivalCurve]], columns: SurvivalColumns)
     if columns.group is not None and len(curves) > 1:
         test = logrank_test(columns.time, columns.event, columns.group)
         console.print(
-            f"Log-rank: chi-square {test.chisq:.2f} on {test.df} df, p = {test.p_value:.3g}"
+            gettext(
+                "Log-rank: chi-square {chisq} on {df} df, p = {p}",
+                chisq=f"{test.chisq:.2f}",
+                df=test.df,
+                p=f"{test.p_value:.3g}",
+            )
         )
 
 
 def _cif_table(curves: list[tuple[str, tuple[IncidenceCurve, ...]]], conf_level: float) -> None:
-    table = Table(title="Cumulative incidence (Aalen-Johansen, log-log CI)")
-    level = f"{conf_level:.0%} CI"
-    for header in ("group", "cause", "n", "events", "at last time", level, "median"):
-        table.add_column(header, justify="left" if header == "group" else "right")
+    table = Table(title=gettext("Cumulative incidence (Aalen-Johansen, log-log CI)"))
+    table.add_column(gettext("group"))
+    for header in (
+        gettext("cause"),
+        "n",
+        gettext("events"),
+        gettext("at last time"),
+        gettext("{level} CI", level=f"{conf_level:.0%}"),
+        gettext("median"),
+    ):
+        table.add_column(header, justify="right")
     for name, per_cause in curves:
         for curve in per_cause:
             table.add_row(

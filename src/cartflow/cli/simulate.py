@@ -23,6 +23,7 @@ from rich.table import Table
 
 from cartflow.cli.common import fail
 from cartflow.errors import CartflowError
+from cartflow.i18n import _, gettext
 from cartflow.simulation.metrics import Estimate
 from cartflow.simulation.policies import POLICIES
 from cartflow.simulation.runner import RunResult, RunSpec, default_jobs, run, spec_from
@@ -36,18 +37,18 @@ from cartflow.simulation.sweep import (
 )
 
 MAIN_ROWS = (
-    ("products_per_year", "Products released per year", 1),
-    ("runs_per_year", "Manufacturing runs per year", 1),
-    ("infused_per_year", "Patients infused per year", 1),
-    ("wait_mean", "Wait for a slot, mean (days)", 2),
-    ("wait_p90", "Wait for a slot, 90th percentile (days)", 2),
-    ("v2v_median", "Vein-to-vein time, median (days)", 1),
-    ("dropouts_per_year", "Lost before infusion per year", 1),
-    ("dropouts_per_year[waiting_slot]", "  of whom while waiting for a slot", 1),
-    ("dropouts_per_year[production]", "  of whom during manufacturing and transport", 1),
-    ("dropouts_per_year[workup]", "  of whom during work-up", 1),
-    ("dropout_share", "Share of outcomes that were dropouts", 3),
-    ("failed_per_year", "Manufacturing failures (no attempt left) per year", 2),
+    ("products_per_year", _("Products released per year"), 1),
+    ("runs_per_year", _("Manufacturing runs per year"), 1),
+    ("infused_per_year", _("Patients infused per year"), 1),
+    ("wait_mean", _("Wait for a slot, mean (days)"), 2),
+    ("wait_p90", _("Wait for a slot, 90th percentile (days)"), 2),
+    ("v2v_median", _("Vein-to-vein time, median (days)"), 1),
+    ("dropouts_per_year", _("Lost before infusion per year"), 1),
+    ("dropouts_per_year[waiting_slot]", _("of whom while waiting for a slot"), 1),
+    ("dropouts_per_year[production]", _("of whom during manufacturing and transport"), 1),
+    ("dropouts_per_year[workup]", _("of whom during work-up"), 1),
+    ("dropout_share", _("Share of outcomes that were dropouts"), 3),
+    ("failed_per_year", _("Manufacturing failures (no attempt left) per year"), 2),
 )
 
 
@@ -73,30 +74,39 @@ def _progress(console: Console, total: int, label: str) -> Progress:
 
 def _results_tables(console: Console, result: RunResult) -> None:
     spec, s = result.spec, result.summary
-    title = (
-        f"{spec.scenario.name}: policy {spec.policy}, {spec.replications} replications x "
-        f"{spec.years:g} years after {spec.warmup_years:g} warm-up, seed {spec.seed}"
+    title = gettext(
+        "{scenario}: policy {policy}, {replications} replications x {years} years after "
+        "{warmup} warm-up, seed {seed}",
+        scenario=spec.scenario.name,
+        policy=spec.policy,
+        replications=spec.replications,
+        years=f"{spec.years:g}",
+        warmup=f"{spec.warmup_years:g}",
+        seed=spec.seed,
     )
-    table = Table(title=title, caption="mean [95% confidence interval] over replications")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
+    table = Table(title=title, caption=gettext("mean [95% confidence interval] over replications"))
+    table.add_column(gettext("measure"))
+    table.add_column(gettext("value"), justify="right")
     for key, label, digits in MAIN_ROWS:
-        table.add_row(label, _fmt(s.get(key), digits))
+        # Breakdown rows ("of whom ...") are indented under their total.
+        indent = "  " if "[" in key else ""
+        table.add_row(indent + str(label), _fmt(s.get(key), digits))
     console.print(table)
 
-    use = Table(title="Utilisation (share of capacity in use)")
-    use.add_column("resource")
-    use.add_column("where")
-    use.add_column("value", justify="right")
+    use = Table(title=gettext("Utilisation (share of capacity in use)"))
+    use.add_column(gettext("resource"))
+    use.add_column(gettext("where"))
+    use.add_column(gettext("value"), justify="right")
     for key, est in s.items():
         if key.startswith("utilisation."):
             kind, where = key.removeprefix("utilisation.").rstrip("]").split("[", 1)
             use.add_row(kind, where, _fmt(est, 3))
     console.print(use)
 
-    by = Table(title="By indication")
-    for col in ("indication", "wait for a slot, mean (days)", "lost before infusion per year"):
-        by.add_column(col, justify="left" if col == "indication" else "right")
+    by = Table(title=gettext("By indication"))
+    by.add_column(gettext("indication"))
+    by.add_column(gettext("wait for a slot, mean (days)"), justify="right")
+    by.add_column(gettext("lost before infusion per year"), justify="right")
     for ind in spec.scenario.indications:
         by.add_row(
             ind.id,
@@ -109,18 +119,28 @@ def _results_tables(console: Console, result: RunResult) -> None:
         for k in ("referred", "ineligible", "infused", "dropped", "failed", "in_system")
     }
     console.print(
-        "Conservation over all replications: referred {referred:.0f} = ineligible "
-        "{ineligible:.0f} + infused {infused:.0f} + lost {dropped:.0f} + failed {failed:.0f} + "
-        "still in the system {in_system:.0f}".format(**counts)
+        gettext(
+            "Conservation over all replications: referred {referred} = ineligible {ineligible} "
+            "+ infused {infused} + lost {dropped} + failed {failed} + still in the system "
+            "{in_system}",
+            **{k: f"{v:.0f}" for k, v in counts.items()},
+        )
     )
 
 
 def _sweep_table(console: Console, sweep: SweepResult, needed: DevicesNeeded, png: Path) -> None:
     table = Table(
-        title=f"Capacity sweep: devices at {sweep.site}",
-        caption="mean [95% confidence interval] over replications",
+        title=gettext("Capacity sweep: devices at {site}", site=sweep.site),
+        caption=gettext("mean [95% confidence interval] over replications"),
     )
-    for col in ("devices", "wait mean (d)", "wait P90 (d)", "infused/yr", "lost/yr", "device use"):
+    for col in (
+        gettext("devices"),
+        gettext("wait mean (d)"),
+        gettext("wait P90 (d)"),
+        gettext("infused/yr"),
+        gettext("lost/yr"),
+        gettext("device use"),
+    ):
         table.add_column(col, justify="right")
     for p in sweep.points:
         s = p.summary
@@ -134,20 +154,29 @@ def _sweep_table(console: Console, sweep: SweepResult, needed: DevicesNeeded, pn
         )
     console.print(table)
     console.print(_needed_sentence(needed, sweep))
-    console.print(f"Chart written to {png}")
+    console.print(gettext("Chart written to {path}", path=str(png)))
 
 
 def _needed_sentence(needed: DevicesNeeded, sweep: SweepResult) -> str:
     top = max(p.devices for p in sweep.points)
+    target = f"{needed.target:g}"
     if needed.by_mean is None:
-        return (
-            f"No device count up to {top} keeps the 90th-percentile wait under "
-            f"{needed.target:g} days."
+        return gettext(
+            "No device count up to {top} keeps the 90th-percentile wait under {target} days.",
+            top=top,
+            target=target,
         )
-    safe = f"{needed.by_upper_ci}" if needed.by_upper_ci is not None else f"more than {top}"
-    return (
-        f"Devices needed to keep the 90th-percentile wait under {needed.target:g} days: "
-        f"{needed.by_mean} (mean over replications); {safe} (upper 95% confidence bound)."
+    safe = (
+        str(needed.by_upper_ci)
+        if needed.by_upper_ci is not None
+        else gettext("more than {top}", top=top)
+    )
+    return gettext(
+        "Devices needed to keep the 90th-percentile wait under {target} days: {by_mean} (mean "
+        "over replications); {safe} (upper 95% confidence bound).",
+        target=target,
+        by_mean=needed.by_mean,
+        safe=safe,
     )
 
 
@@ -191,19 +220,25 @@ def simulate(
     """Simulate a CAR-T network's capacity: waits, dropouts, throughput and utilisation."""
     sc = _load(scenario)
     if years is not None and not years > 0:
-        fail("--years must be positive")
+        fail(_("--years must be positive"))
     if warmup_years is not None and warmup_years < 0:
-        fail("--warmup-years must not be negative")
+        fail(_("--warmup-years must not be negative"))
     if replications is not None and replications < 2:
-        fail("--replications must be at least 2 (confidence intervals need two)")
+        fail(_("--replications must be at least 2 (confidence intervals need two)"))
     if seed is not None and seed < 0:
-        fail("--seed must not be negative")
+        fail(_("--seed must not be negative"))
     if jobs is not None and jobs < 1:
-        fail("--jobs must be at least 1")
+        fail(_("--jobs must be at least 1"))
     if not target_p90 > 0:
-        fail("--target-p90 must be positive")
+        fail(_("--target-p90 must be positive"))
     if policy is not None and policy not in POLICIES:
-        fail(f"--policy must be one of {', '.join(POLICIES)}, not {policy!r}")
+        fail(
+            _(
+                "--policy must be one of {choices}, not {policy}",
+                choices=", ".join(POLICIES),
+                policy=repr(policy),
+            )
+        )
     spec = spec_from(
         sc,
         policy=policy,
@@ -240,9 +275,14 @@ def simulate(
     from cartflow.simulation.plot import plot_sweep
 
     try:
-        plot_sweep(swept, png, title=f"{sc.name}, policy {spec.policy}", needed=needed)
+        plot_sweep(
+            swept,
+            png,
+            title=gettext("{scenario}, policy {policy}", scenario=sc.name, policy=spec.policy),
+            needed=needed,
+        )
     except OSError as exc:
-        fail(f"cannot write {png}: {exc}")
+        fail(_("cannot write {path}: {reason}", path=str(png), reason=str(exc)))
     if as_json:
         body = {
             **_spec_json(spec),

@@ -29,6 +29,7 @@ from cartflow.auth.actor import Actor
 from cartflow.auth.errors import RoleRequired
 from cartflow.clinical.service import local_date
 from cartflow.errors import InvalidInput, NotFound
+from cartflow.i18n import _
 from cartflow.models import (
     Diagnosis,
     Episode,
@@ -75,7 +76,11 @@ class CohortFilter:
             and self.referred_to < self.referred_from
         ):
             raise InvalidInput(
-                f"referred_to {self.referred_to} is before referred_from {self.referred_from}",
+                _(
+                    "referred_to {end} is before referred_from {start}",
+                    end=self.referred_to.isoformat(),
+                    start=self.referred_from.isoformat(),
+                ),
                 field="referred_to",
             )
 
@@ -141,8 +146,10 @@ def visible_centers(actor: Actor) -> frozenset[uuid.UUID] | None:
     centers = actor.center_ids(*CENTER_READERS)
     if not centers:
         raise RoleRequired(
-            "registry outputs need the registry_analyst role, or coordinator or clinician "
-            "at a center"
+            _(
+                "registry outputs need the registry_analyst role, or coordinator or clinician "
+                "at a center"
+            )
         )
     return centers
 
@@ -152,7 +159,7 @@ def _center_id(session: Session, code: str, visible: frozenset[uuid.UUID] | None
         select(TreatmentCenter.id).where(TreatmentCenter.code == code)
     ).scalar_one_or_none()
     if center_id is None or (visible is not None and center_id not in visible):
-        raise CenterNotFound(f"no center {code!r}", field="center")
+        raise CenterNotFound(_("no center {code}", code=repr(code)), field="center")
     return center_id
 
 
@@ -257,3 +264,52 @@ def itt_counts(members: list[CohortMember]) -> CohortCounts:
             for (reason, state), count in sorted(tally.items())
         ),
     )
+
+
+# --- Time to infusion ----------------------------------------------------------------------------
+
+
+class WaitEndpoint(StrEnum):
+    """Where the clock starts for the time to infusion."""
+
+    REFERRAL_TO_INFUSION = "referral_to_infusion"
+    VEIN_TO_VEIN = "vein_to_vein"
+
+
+WAITING, INFUSED, WITHDRAWN = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class WaitSubject:
+    """One episode's days from the clock's start and what ended them: 0 still on the path
+    (censored at today), 1 infused, 2 withdrawn before infusion (a competing event)."""
+
+    member: CohortMember
+    days: int
+    event: int
+    group: str
+
+
+def time_to_infusion(
+    members: list[CohortMember], *, endpoint: WaitEndpoint, group_by: GroupBy, today: dt.date
+) -> list[WaitSubject]:
+    """Each member's time to infusion, measured from episode dates only (the center's days), so
+    no clinical outcome is assumed: infusion is the event of interest and a withdrawal before it
+    competes (cumulative incidence) or censors (Kaplan-Meier). For vein to vein an episode is at
+    risk from its apheresis collection only."""
+    out = []
+    for member in members:
+        if endpoint is WaitEndpoint.VEIN_TO_VEIN:
+            if member.apheresis_collected_on is None:
+                continue
+            origin = member.apheresis_collected_on
+        else:
+            origin = member.referred_on
+        if member.infused_on is not None:
+            end, event = member.infused_on, INFUSED
+        elif member.withdrawn_on is not None:
+            end, event = member.withdrawn_on, WITHDRAWN
+        else:
+            end, event = today, WAITING
+        out.append(WaitSubject(member, max((end - origin).days, 0), event, member.group(group_by)))
+    return out

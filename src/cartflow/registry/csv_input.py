@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import Message, _
 from cartflow.registry.event_table import FloatArray, IntArray
 
 INPUT_ERROR_CODE = "REGISTRY-BAD-CSV"
@@ -26,8 +27,13 @@ class SurvivalColumns:
     group: list[str] | None
 
 
-def _where(column: str, row_index: int) -> str:
-    return f"column {column!r}, row {row_index + 1} (file line {row_index + 2})"
+def _where(column: str, row_index: int) -> Message:
+    return _(
+        "column {column}, row {row} (file line {line})",
+        column=repr(column),
+        row=row_index + 1,
+        line=row_index + 2,
+    )
 
 
 def _numeric(frame: pd.DataFrame, column: str) -> FloatArray:
@@ -37,8 +43,13 @@ def _numeric(frame: pd.DataFrame, column: str) -> FloatArray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raw = str(frame[column].iloc[i])
-        what = "is empty" if raw.strip() == "" else f"is not a number: {raw!r}"
-        raise InvalidInput(f"{_where(column, i)} {what}", code=INPUT_ERROR_CODE, field=column)
+        where = _where(column, i)
+        message = (
+            _("{where} is empty", where=where)
+            if raw.strip() == ""
+            else _("{where} is not a number: {value}", where=where, value=repr(raw))
+        )
+        raise InvalidInput(message, code=INPUT_ERROR_CODE, field=column)
     return values
 
 
@@ -54,26 +65,42 @@ def read_survival_csv(
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise InvalidInput(f"file not found: {path}", code=INPUT_ERROR_CODE) from None
+        raise InvalidInput(
+            _("file not found: {path}", path=str(path)), code=INPUT_ERROR_CODE
+        ) from None
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InvalidInput(f"cannot read {path} as CSV: {message}", code=INPUT_ERROR_CODE) from None
+        raise InvalidInput(
+            _("cannot read {path} as CSV: {reason}", path=str(path), reason=message),
+            code=INPUT_ERROR_CODE,
+        ) from None
     wanted = [time_column, event_column] + ([group_column] if group_column else [])
     for column in wanted:
         if column not in frame.columns:
             raise InvalidInput(
-                f"column {column!r} not found in {path} (columns: {', '.join(frame.columns)})",
+                _(
+                    "column {column} not found in {path} (columns: {columns})",
+                    column=repr(column),
+                    path=str(path),
+                    columns=", ".join(frame.columns),
+                ),
                 code=INPUT_ERROR_CODE,
                 field=column,
             )
     if len(frame) == 0:
-        raise InvalidInput(f"{path} has a header but no data rows", code=INPUT_ERROR_CODE)
+        raise InvalidInput(
+            _("{path} has a header but no data rows", path=str(path)), code=INPUT_ERROR_CODE
+        )
     time = _numeric(frame, time_column)
     negative = time < 0
     if negative.any():
         i = int(np.flatnonzero(negative)[0])
         raise InvalidInput(
-            f"{_where(time_column, i)} is negative: {frame[time_column].iloc[i]!r}",
+            _(
+                "{where} is negative: {value}",
+                where=_where(time_column, i),
+                value=repr(frame[time_column].iloc[i]),
+            ),
             code=INPUT_ERROR_CODE,
             field=time_column,
         )
@@ -83,13 +110,17 @@ def read_survival_csv(
         allowed &= event_values <= 1
     if not allowed.all():
         i = int(np.flatnonzero(~allowed)[0])
-        rule = (
-            "0 (censored), 1 (event) or 2+ (competing cause)"
-            if competing
-            else "0 (censored) or 1 (event)"
-        )
+        where, value = _where(event_column, i), repr(frame[event_column].iloc[i])
         raise InvalidInput(
-            f"{_where(event_column, i)} must be {rule}, got {frame[event_column].iloc[i]!r}",
+            _(
+                "{where} must be 0 (censored), 1 (event) or 2+ (competing cause), got {value}",
+                where=where,
+                value=value,
+            )
+            if competing
+            else _(
+                "{where} must be 0 (censored) or 1 (event), got {value}", where=where, value=value
+            ),
             code=INPUT_ERROR_CODE,
             field=event_column,
         )
@@ -100,7 +131,9 @@ def read_survival_csv(
         if empty.any():
             i = int(np.flatnonzero(empty)[0])
             raise InvalidInput(
-                f"{_where(group_column, i)} is empty", code=INPUT_ERROR_CODE, field=group_column
+                _("{where} is empty", where=_where(group_column, i)),
+                code=INPUT_ERROR_CODE,
+                field=group_column,
             )
         group = labels.tolist()
     return SurvivalColumns(time=time, event=event_values.astype(np.int64), group=group)

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -78,17 +79,25 @@ def survival_data(
     e_float = np.asarray(raw_event, dtype=np.float64).reshape(-1)
     if t.shape[0] != e_float.shape[0]:
         raise InvalidInput(
-            f"time has {t.shape[0]} values but event has {e_float.shape[0]}",
+            _(
+                "time has {times} values but event has {events}",
+                times=t.shape[0],
+                events=e_float.shape[0],
+            ),
             code=INPUT_ERROR_CODE,
             field="event",
         )
     if t.shape[0] == 0:
-        raise InvalidInput("no subjects: survival data is empty", code=INPUT_ERROR_CODE)
+        raise InvalidInput(_("no subjects: survival data is empty"), code=INPUT_ERROR_CODE)
     bad_time = ~np.isfinite(t) | (t < 0)
     if bad_time.any():
         i = int(np.flatnonzero(bad_time)[0])
         raise InvalidInput(
-            f"time at position {i} is {t[i]!r}: times must be finite and >= 0",
+            _(
+                "time at position {position} is {value}: times must be finite and >= 0",
+                position=i,
+                value=repr(t[i]),
+            ),
             code=INPUT_ERROR_CODE,
             field="time",
         )
@@ -98,9 +107,15 @@ def survival_data(
         bad_event |= e > max_cause
     if bad_event.any():
         i = int(np.flatnonzero(bad_event)[0])
-        allowed = "0 or 1" if max_cause == 1 else "a non-negative integer"
+        value = repr(e_float[i])
         raise InvalidInput(
-            f"event at position {i} is {e_float[i]!r}: it must be {allowed}",
+            _("event at position {position} is {value}: it must be 0 or 1", position=i, value=value)
+            if max_cause == 1
+            else _(
+                "event at position {position} is {value}: it must be a non-negative integer",
+                position=i,
+                value=value,
+            ),
             code=INPUT_ERROR_CODE,
             field="event",
         )
@@ -113,7 +128,11 @@ def event_table(data: SurvivalData, *, n_causes: int | None = None) -> EventTabl
     causes = max(observed_max, 1) if n_causes is None else n_causes
     if causes < observed_max:
         raise InvalidInput(
-            f"event code {observed_max} exceeds the {causes} causes requested",
+            _(
+                "event code {code} exceeds the {causes} causes requested",
+                code=observed_max,
+                causes=causes,
+            ),
             code=INPUT_ERROR_CODE,
             field="event",
         )
@@ -138,7 +157,11 @@ def split_by_group(data: SurvivalData, group: npt.ArrayLike) -> list[tuple[str, 
     labels = np.asarray(group).astype(str).reshape(-1)
     if labels.shape[0] != data.n:
         raise InvalidInput(
-            f"group has {labels.shape[0]} values but time has {data.n}",
+            _(
+                "group has {groups} values but time has {times}",
+                groups=labels.shape[0],
+                times=data.n,
+            ),
             code=INPUT_ERROR_CODE,
             field="group",
         )

@@ -26,6 +26,7 @@ from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.registry.records import (
     DiagnosisRecord,
     PatientRecord,
@@ -89,7 +90,11 @@ class _Index:
     def patient(self, record_id: str, owner: str) -> Json:
         if record_id not in self.patients:
             raise InvalidInput(
-                f"{owner} refers to patient {record_id!r}, which is not in the export",
+                _(
+                    "{owner} refers to patient {record}, which is not in the export",
+                    owner=owner,
+                    record=repr(record_id),
+                ),
                 code="REGISTRY-EXPORT-DANGLING",
                 field="patient_id",
             )
@@ -98,7 +103,12 @@ class _Index:
     def ref(self, resource_type: str, record_id: str, known: set[str], owner: str) -> Json:
         if record_id not in known:
             raise InvalidInput(
-                f"{owner} refers to {resource_type} {record_id!r}, which is not in the export",
+                _(
+                    "{owner} refers to {kind} {record}, which is not in the export",
+                    owner=owner,
+                    kind=resource_type,
+                    record=repr(record_id),
+                ),
                 code="REGISTRY-EXPORT-DANGLING",
             )
         return {"reference": full_url(resource_type, record_id)}
@@ -207,7 +217,11 @@ def _observation_base(
 def _toxicity(record: ToxicityRecord, index: _Index) -> Json:
     if not 0 <= record.max_grade <= 5:
         raise InvalidInput(
-            f"toxicity {record.id}: grade {record.max_grade} is outside 0-5",
+            _(
+                "toxicity {record}: grade {grade} is outside 0-5",
+                record=record.id,
+                grade=record.max_grade,
+            ),
             code="REGISTRY-EXPORT-GRADE",
             field="max_grade",
         )
@@ -243,7 +257,7 @@ def _response(record: ResponseRecord, index: _Index) -> Json:
 def build_fhir_bundle(export: RegistryExport, *, bundle_id: str, timestamp: datetime) -> Bundle:
     """Validated FHIR R4 collection Bundle of every record in `export`."""
     if timestamp.tzinfo is None:
-        raise InvalidInput("the bundle timestamp must be timezone-aware", field="timestamp")
+        raise InvalidInput(_("the bundle timestamp must be timezone-aware"), field="timestamp")
     index = _Index(export)
     resources: list[Json] = [_patient(p) for p in export.patients]
     resources += [_condition(d, index) for d in export.diagnoses]
@@ -255,8 +269,11 @@ def build_fhir_bundle(export: RegistryExport, *, bundle_id: str, timestamp: date
     if len(set(ids)) != len(ids):
         duplicated = next(r for r in resources if ids.count(r["id"]) > 1)
         raise InvalidInput(
-            f"two {duplicated['resourceType']} records share the id "
-            f"{duplicated['identifier'][0]['value']!r}",
+            _(
+                "two {kind} records share the id {record}",
+                kind=duplicated["resourceType"],
+                record=repr(duplicated["identifier"][0]["value"]),
+            ),
             code="REGISTRY-EXPORT-DUPLICATE",
         )
     entries = [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources]
@@ -274,7 +291,7 @@ def build_fhir_bundle(export: RegistryExport, *, bundle_id: str, timestamp: date
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidInput(
-            f"record does not fit FHIR R4 at {where}: {first['msg']}",
+            _("record does not fit FHIR R4 at {where}: {reason}", where=where, reason=first["msg"]),
             code="REGISTRY-EXPORT-INVALID",
         ) from None
 

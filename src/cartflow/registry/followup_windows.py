@@ -31,6 +31,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 
 
 class FollowUpTrack(StrEnum):
@@ -146,7 +147,11 @@ def follow_up_status(
     """Status of each owed window on `today`; a done window keeps the contact closest to target."""
     if end_date is not None and end_date < infusion_date:
         raise InvalidInput(
-            f"follow-up end {end_date} is before the infusion on {infusion_date}",
+            _(
+                "follow-up end {end} is before the infusion on {infusion}",
+                end=end_date.isoformat(),
+                infusion=infusion_date.isoformat(),
+            ),
             field="end_date",
         )
     items = []

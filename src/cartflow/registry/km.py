@@ -33,6 +33,7 @@ import numpy.typing as npt
 from scipy.stats import norm
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.registry.event_table import (
     INPUT_ERROR_CODE,
     EventTable,
@@ -73,7 +74,7 @@ def z_value(conf_level: float) -> float:
     """Two-sided normal quantile for `conf_level` (0.95 -> 1.959964...)."""
     if not 0 < conf_level < 1:
         raise InvalidInput(
-            f"confidence level must be between 0 and 1, got {conf_level}",
+            _("confidence level must be between 0 and 1, got {level}", level=conf_level),
             code=INPUT_ERROR_CODE,
             field="conf_level",
         )
@@ -88,7 +89,11 @@ def check_ci_type(ci: str) -> CIType:
     if ci == "plain":
         return "plain"
     raise InvalidInput(
-        f"unknown confidence interval transform {ci!r}: use one of {', '.join(CI_TYPES)}",
+        _(
+            "unknown confidence interval transform {ci}: use one of {choices}",
+            ci=repr(ci),
+            choices=", ".join(CI_TYPES),
+        ),
         code=INPUT_ERROR_CODE,
         field="ci",
     )
@@ -201,7 +206,7 @@ def survival_quantile(
     """Time by which a fraction `p` has had the event (p=0.5: the median), with its interval."""
     if not 0 <= p <= 1:
         raise InvalidInput(
-            f"quantile must be between 0 and 1, got {p}", code=INPUT_ERROR_CODE, field="p"
+            _("quantile must be between 0 and 1, got {p}", p=p), code=INPUT_ERROR_CODE, field="p"
         )
     return curve_quantile(
         curve.timeline, 1.0 - curve.estimate, 1.0 - curve.ci_lower, 1.0 - curve.ci_upper, p

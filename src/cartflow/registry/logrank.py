@@ -22,6 +22,7 @@ import numpy.typing as npt
 from scipy.stats import chi2
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.registry.event_table import INPUT_ERROR_CODE, survival_data
 
 
@@ -44,7 +45,11 @@ def logrank_test(time: npt.ArrayLike, event: npt.ArrayLike, group: npt.ArrayLike
     labels = np.asarray(group).astype(str).reshape(-1)
     if labels.shape[0] != data.n:
         raise InvalidInput(
-            f"group has {labels.shape[0]} values but time has {data.n}",
+            _(
+                "group has {groups} values but time has {times}",
+                groups=labels.shape[0],
+                times=data.n,
+            ),
             code=INPUT_ERROR_CODE,
             field="group",
         )
@@ -52,7 +57,7 @@ def logrank_test(time: npt.ArrayLike, event: npt.ArrayLike, group: npt.ArrayLike
     k = names.shape[0]
     if k < 2:
         raise InvalidInput(
-            "the log-rank test needs at least two groups", code=INPUT_ERROR_CODE, field="group"
+            _("the log-rank test needs at least two groups"), code=INPUT_ERROR_CODE, field="group"
         )
     times, time_index = np.unique(data.time, return_inverse=True)
     m = times.shape[0]

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _, gettext
 from cartflow.registry.cif import IncidenceCurve
 from cartflow.registry.event_table import FloatArray, IntArray
 from cartflow.registry.km import SurvivalCurve, number_at_risk
@@ -46,25 +47,30 @@ def _check_format(fmt: str) -> ImageFormat:
         return "png"
     if fmt == "svg":
         return "svg"
-    raise InvalidInput(f"unknown image format {fmt!r}: use png or svg", field="format")
+    raise InvalidInput(
+        _("unknown image format {fmt}: use png or svg", fmt=repr(fmt)), field="format"
+    )
 
 
 def km_plot(
     curves: Sequence[tuple[str, SurvivalCurve]],
     *,
     fmt: ImageFormat | str = "png",
-    title: str = "Kaplan-Meier estimate",
-    time_label: str = "Time",
+    title: str | None = None,
+    time_label: str | None = None,
     at_risk_times: Sequence[float] | None = None,
     show_ci: bool = True,
 ) -> bytes:
-    """Survival curves (step, with censoring marks and CI bands) over an at-risk table."""
+    """Survival curves (step, with censoring marks and CI bands) over an at-risk table; the
+    captions are in the current language."""
     series = []
     for name, curve in curves:
         marks = curve.n_censored > 0
         series.append(
             _Series(
-                label=f"{name} (n={curve.n}, events={curve.events})",
+                label=gettext(
+                    "{name} (n={n}, events={events})", name=name, n=curve.n, events=curve.events
+                ),
                 risk_label=name,
                 timeline=curve.timeline,
                 estimate=curve.estimate,
@@ -79,9 +85,9 @@ def km_plot(
     return _render(
         series,
         fmt=_check_format(fmt),
-        title=title,
-        time_label=time_label,
-        value_label="Survival probability",
+        title=title if title is not None else gettext("Kaplan-Meier estimate"),
+        time_label=time_label if time_label is not None else gettext("Time"),
+        value_label=gettext("Survival probability"),
         at_risk_times=at_risk_times,
         show_ci=show_ci,
     )
@@ -91,8 +97,8 @@ def cif_plot(
     curves: Sequence[tuple[str, IncidenceCurve]],
     *,
     fmt: ImageFormat | str = "png",
-    title: str = "Cumulative incidence (Aalen-Johansen)",
-    time_label: str = "Time",
+    title: str | None = None,
+    time_label: str | None = None,
     cause_names: dict[int, str] | None = None,
     at_risk_times: Sequence[float] | None = None,
     show_ci: bool = True,
@@ -105,8 +111,12 @@ def cif_plot(
     empty = np.empty(0, dtype=np.float64)
     series = [
         _Series(
-            label=f"{group}: {names.get(curve.cause, f'cause {curve.cause}')} "
-            f"({curve.events} events)",
+            label=gettext(
+                "{group}: {cause} ({events} events)",
+                group=group,
+                cause=names.get(curve.cause) or gettext("cause {cause}", cause=curve.cause),
+                events=curve.events,
+            ),
             risk_label=group,
             timeline=curve.timeline,
             estimate=curve.estimate,
@@ -122,9 +132,9 @@ def cif_plot(
     return _render(
         series,
         fmt=_check_format(fmt),
-        title=title,
-        time_label=time_label,
-        value_label="Cumulative incidence",
+        title=title if title is not None else gettext("Cumulative incidence (Aalen-Johansen)"),
+        time_label=time_label if time_label is not None else gettext("Time"),
+        value_label=gettext("Cumulative incidence"),
         at_risk_times=at_risk_times,
         show_ci=show_ci,
     )
@@ -141,7 +151,7 @@ def _render(
     show_ci: bool,
 ) -> bytes:
     if not series:
-        raise InvalidInput("nothing to plot: no curves given", field="curves")
+        raise InvalidInput(_("nothing to plot: no curves given"), field="curves")
     risk_rows = list(dict.fromkeys(s.risk_label for s in series))
     t_max = max(float(s.timeline[-1]) for s in series)
     requested = (
@@ -221,7 +231,7 @@ def _render(
     table.set_ylim(0.4, len(risk_rows) + 0.9)
     table.set_xticks(ticks)
     table.set_xlabel(time_label)
-    table.set_title("Number at risk", fontsize="small", loc="left")
+    table.set_title(gettext("Number at risk"), fontsize="small", loc="left")
     for side in ("top", "right", "left"):
         table.spines[side].set_visible(False)
 

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.stats import binomtest
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 
 INPUT_ERROR_CODE = "REGISTRY-BAD-RATE-DATA"
 
@@ -80,19 +81,23 @@ def clopper_pearson(successes: int, n: int, *, conf_level: float = 0.95) -> Prop
     """Proportion `successes / n` with its exact Clopper-Pearson interval."""
     if n <= 0:
         raise InvalidInput(
-            "a rate needs at least one patient in the denominator",
+            _("a rate needs at least one patient in the denominator"),
             code=INPUT_ERROR_CODE,
             field="n",
         )
     if not 0 <= successes <= n:
         raise InvalidInput(
-            f"successes must be between 0 and n={n}, got {successes}",
+            _(
+                "successes must be between 0 and n={total}, got {successes}",
+                total=n,
+                successes=successes,
+            ),
             code=INPUT_ERROR_CODE,
             field="successes",
         )
     if not 0 < conf_level < 1:
         raise InvalidInput(
-            f"confidence level must be between 0 and 1, got {conf_level}",
+            _("confidence level must be between 0 and 1, got {level}", level=conf_level),
             code=INPUT_ERROR_CODE,
             field="conf_level",
         )
@@ -114,7 +119,11 @@ def grade_rate(
     for position, grade in enumerate(grades):
         if grade is not None and not 0 <= grade <= 5:
             raise InvalidInput(
-                f"grade at position {position} is {grade}: grades run from 0 to 5",
+                _(
+                    "grade at position {position} is {grade}: grades run from 0 to 5",
+                    position=position,
+                    grade=grade,
+                ),
                 code=INPUT_ERROR_CODE,
                 field="grade",
             )
@@ -153,11 +162,11 @@ def median_quartiles(values: Sequence[float]) -> QuartileSummary:
     """Median and quartiles (e.g. vein-to-vein days, apheresis to infusion)."""
     data = np.asarray(values, dtype=np.float64)
     if data.shape[0] == 0:
-        raise InvalidInput("no values to summarise", code=INPUT_ERROR_CODE, field="values")
+        raise InvalidInput(_("no values to summarise"), code=INPUT_ERROR_CODE, field="values")
     if not np.all(np.isfinite(data)):
         position = int(np.flatnonzero(~np.isfinite(data))[0])
         raise InvalidInput(
-            f"value at position {position} is not a finite number",
+            _("value at position {position} is not a finite number", position=position),
             code=INPUT_ERROR_CODE,
             field="values",
         )

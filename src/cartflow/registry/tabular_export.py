@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 
 
 def _cell(value: Any) -> str:
@@ -66,22 +67,30 @@ def _columns(
     kind = record_type if record_type is not None else (type(records[0]) if records else None)
     if kind is None:
         raise InvalidInput(
-            "nothing to export: the record list is empty and no record type was given",
+            _("nothing to export: the record list is empty and no record type was given"),
             field="records",
         )
     if not dataclasses.is_dataclass(kind):
-        raise InvalidInput(f"{kind.__name__} is not a dataclass", field="records")
+        raise InvalidInput(_("{kind} is not a dataclass", kind=kind.__name__), field="records")
     for position, record in enumerate(records):
         if type(record) is not kind:
             raise InvalidInput(
-                f"record {position} is a {type(record).__name__}, not a {kind.__name__}",
+                _(
+                    "record {position} is a {found}, not a {kind}",
+                    position=position,
+                    found=type(record).__name__,
+                    kind=kind.__name__,
+                ),
                 field="records",
             )
     names = [f.name for f in dataclasses.fields(kind)]
     header = list(columns) if columns is not None else names
     unknown = [c for c in header if c not in names]
     if unknown:
-        raise InvalidInput(f"{kind.__name__} has no field {unknown[0]!r}", field="columns")
+        raise InvalidInput(
+            _("{kind} has no field {name}", kind=kind.__name__, name=repr(unknown[0])),
+            field="columns",
+        )
     return header
 
 

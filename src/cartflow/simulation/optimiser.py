@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.simulation.network import Network
 from cartflow.simulation.policies import Planner, PlanningSnapshot
 
@@ -41,7 +42,8 @@ def solver_planner(
         from cartflow.scheduling import solver as sched
     except ImportError as exc:  # pragma: no cover - the solver ships with the package
         raise InvalidInput(
-            f"the optimiser policy needs cartflow.scheduling.solver ({exc})", field="policy"
+            _("the optimiser policy needs cartflow.scheduling.solver ({reason})", reason=str(exc)),
+            field="policy",
         ) from exc
     sc = net.scenario
     hazard_max = max(net.indication_hazard) or 1.0

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 
 if TYPE_CHECKING:
     from cartflow.simulation.network import Network
@@ -218,7 +219,7 @@ class RollingHorizon:
 
     def __init__(self, planner: Planner, *, name: str, replan_every_days: float) -> None:
         if replan_every_days <= 0:
-            raise InvalidInput("replan_every_days must be positive", field="replan_every_days")
+            raise InvalidInput(_("replan_every_days must be positive"), field="replan_every_days")
         self.planner = planner
         self.name = name
         self.replan_every_days: float | None = replan_every_days
@@ -259,9 +260,14 @@ def make_policy(name: str, *, replan_every_days: float = 7.0, net: Network | Non
         return RollingHorizon(wspt_planner, name=name, replan_every_days=replan_every_days)
     if name in ("optimiser", "optimiser-greedy"):
         if net is None:
-            raise InvalidInput(f"policy {name!r} needs the scenario's network", field="policy")
+            raise InvalidInput(
+                _("policy {name} needs the scenario's network", name=repr(name)), field="policy"
+            )
         from cartflow.simulation.optimiser import solver_planner
 
         planner = solver_planner(net, method="exact" if name == "optimiser" else "greedy")
         return RollingHorizon(planner, name=name, replan_every_days=replan_every_days)
-    raise InvalidInput(f"unknown policy {name!r} ({', '.join(POLICIES)})", field="policy")
+    raise InvalidInput(
+        _("unknown policy {name} ({choices})", name=repr(name), choices=", ".join(POLICIES)),
+        field="policy",
+    )

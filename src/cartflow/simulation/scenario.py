@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.simulation.distributions import Duration, Fixed
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -156,7 +157,7 @@ def _first_error(exc: ValidationError) -> str:
 def parse_scenario(data: object, *, source: str = "scenario") -> Scenario:
     """Validate a decoded YAML/JSON mapping; raise ScenarioError naming the first bad field."""
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: expected a mapping at the top level")
+        raise ScenarioError(_("{source}: expected a mapping at the top level", source=source))
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -175,14 +176,25 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
         bundled = bundled_scenarios().get(str(path_or_name))
         if bundled is None:
             names = ", ".join(bundled_scenarios()) or "none"
-            raise ScenarioError(f"{path_or_name}: no such file (bundled scenarios: {names})")
+            raise ScenarioError(
+                _(
+                    "{path}: no such file (bundled scenarios: {names})",
+                    path=str(path_or_name),
+                    names=names,
+                )
+            )
         path = bundled
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc})") from exc
+        raise ScenarioError(
+            _("{path}: cannot read ({reason})", path=str(path), reason=str(exc))
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"{path}: not valid YAML{where}") from exc
+        raise ScenarioError(
+            _("{path}: not valid YAML at line {line}", path=str(path), line=mark.line + 1)
+            if mark is not None
+            else _("{path}: not valid YAML", path=str(path))
+        ) from exc
     return parse_scenario(data, source=path.name)

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.simulation.metrics import Estimate
 from cartflow.simulation.runner import Progress, RunSpec, run_many
 
@@ -33,15 +34,18 @@ def parse_sweep(text: str) -> SweepRequest:
     m = _SWEEP.match(text.strip())
     if m is None:
         raise InvalidInput(
-            f"--sweep: expected devices=LOW:HIGH[:STEP] or devices@SITE=LOW:HIGH, got {text!r}",
+            _(
+                "--sweep: expected devices=LOW:HIGH[:STEP] or devices@SITE=LOW:HIGH, got {text}",
+                text=repr(text),
+            ),
             field="sweep",
         )
     lo, hi, step = int(m["lo"]), int(m["hi"]), int(m["step"] or 1)
     if lo < 1 or hi < lo or step < 1:
-        raise InvalidInput("--sweep: need 1 <= LOW <= HIGH and STEP >= 1", field="sweep")
+        raise InvalidInput(_("--sweep: need 1 <= LOW <= HIGH and STEP >= 1"), field="sweep")
     devices = list(range(lo, hi + 1, step))
     if len(devices) > MAX_POINTS:
-        raise InvalidInput(f"--sweep: at most {MAX_POINTS} points", field="sweep")
+        raise InvalidInput(_("--sweep: at most {limit} points", limit=MAX_POINTS), field="sweep")
     return SweepRequest(site=m["site"], devices=devices)
 
 
@@ -63,7 +67,14 @@ def run_sweep(
     sites = [s.id for s in spec.scenario.sites]
     site = request.site or sites[0]
     if site not in sites:
-        raise InvalidInput(f"--sweep: unknown site {site!r} ({', '.join(sites)})", field="sweep")
+        raise InvalidInput(
+            _(
+                "--sweep: unknown site {site} ({choices})",
+                site=repr(site),
+                choices=", ".join(sites),
+            ),
+            field="sweep",
+        )
     specs = [
         RunSpec(
             scenario=spec.scenario.with_devices(site, c),

@@ -1,13 +1,13 @@
-"""The registry analyst's page: cohort filters over the network's episodes, cumulative incidence
-of infusion (withdrawal competing) and the Kaplan-Meier curve of still waiting, as SVG plots from
-`cartflow.registry.plots`, and a pseudonymous CSV export of the cohort."""
+"""The registry analyst's page: cohort filters (`registry.cohorts`, the same cohorts as the
+registry API), cumulative incidence of infusion (withdrawal competing) and the Kaplan-Meier curve
+of still waiting, as SVG plots from `cartflow.registry.plots` titled in the reader's language, and
+a pseudonymous CSV export of the cohort."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -18,25 +18,39 @@ from fastapi.responses import Response
 
 from cartflow.db.session import DbSession
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _, gettext
 from cartflow.models import Diagnosis, Role
 from cartflow.network import service as network
+from cartflow.registry.cohorts import (
+    INFUSED,
+    WITHDRAWN,
+    CohortFilter,
+    GroupBy,
+    WaitEndpoint,
+    WaitSubject,
+    select_cohort,
+    time_to_infusion,
+)
 from cartflow.registry.plots import cif_plot, km_plot
 from cartflow.registry.summaries import cif_by_group, km_by_group
 from cartflow.web import views
-from cartflow.web.cohort import (
-    ENDPOINT_LABELS,
-    INFUSED,
-    CohortFilter,
-    Endpoint,
-    GroupBy,
-    Subject,
-    cohort,
-    subjects,
-)
 from cartflow.web.pageauth import PageActor, page_router, require_page_role
 from cartflow.web.templating import render
 
 router = page_router(prefix="/registry")
+
+ENDPOINT_LABELS = {
+    WaitEndpoint.REFERRAL_TO_INFUSION: _("Referral to infusion"),
+    WaitEndpoint.VEIN_TO_VEIN: _("Apheresis to infusion (vein to vein)"),
+}
+GROUP_LABELS = {
+    GroupBy.NONE: _("no grouping"),
+    GroupBy.PRODUCT: _("product"),
+    GroupBy.CENTER: _("center"),
+    GroupBy.DIAGNOSIS: _("diagnosis"),
+}
+# CSV values stay English: the export is read by programs.
+EVENT_NAMES = {0: "censored", INFUSED: "infused", WITHDRAWN: "withdrawn"}
 
 EXPORT_COLUMNS = (
     "chain_of_identity",
@@ -57,7 +71,7 @@ class CohortParams:
     diagnosis: Diagnosis | None
     referred_from: dt.date | None
     referred_to: dt.date | None
-    endpoint: Endpoint
+    endpoint: WaitEndpoint
     group_by: GroupBy
 
     def params(self) -> str:
@@ -83,7 +97,7 @@ def _query(
     diagnosis: Annotated[str | None, Query(max_length=16)] = None,
     referred_from: Annotated[str | None, Query(max_length=10)] = None,
     referred_to: Annotated[str | None, Query(max_length=10)] = None,
-    endpoint: Endpoint = Endpoint.REFERRAL_TO_INFUSION,
+    endpoint: WaitEndpoint = WaitEndpoint.REFERRAL_TO_INFUSION,
     group_by: GroupBy = GroupBy.NONE,
 ) -> CohortParams:
     def day(value: str | None, field: str) -> dt.date | None:
@@ -92,12 +106,16 @@ def _query(
         try:
             return dt.date.fromisoformat(value)
         except ValueError as exc:
-            raise InvalidInput(f"{field}: not a date (YYYY-MM-DD)", field=field) from exc
+            raise InvalidInput(
+                _("{field}: not a date (YYYY-MM-DD)", field=field), field=field
+            ) from exc
 
     try:
         dx = Diagnosis(diagnosis) if diagnosis else None
     except ValueError as exc:
-        raise InvalidInput(f"unknown diagnosis {diagnosis!r}", field="diagnosis") from exc
+        raise InvalidInput(
+            _("unknown diagnosis {diagnosis}", diagnosis=repr(diagnosis)), field="diagnosis"
+        ) from exc
     return CohortParams(
         product=_blank(product),
         center=_blank(center),
@@ -112,26 +130,25 @@ def _query(
 CohortQuery = Annotated[CohortParams, Depends(_query)]
 
 
-def _subjects(session: DbSession, actor: PageActor, q: CohortParams) -> list[Subject]:
+def _subjects(session: DbSession, actor: PageActor, q: CohortParams) -> list[WaitSubject]:
     require_page_role(actor, Role.REGISTRY_ANALYST)
-    center_id: uuid.UUID | None = None
-    if q.center:
-        center_id = network.get_center(session, code=q.center).id
-    rows = cohort(
+    members = select_cohort(
         session,
         actor=actor,
         filters=CohortFilter(
+            center=q.center,
             product=q.product,
-            center_id=center_id,
-            diagnosis=q.diagnosis,
+            indication=q.diagnosis,
             referred_from=q.referred_from,
             referred_to=q.referred_to,
         ),
     )
-    return subjects(rows, endpoint=q.endpoint, group_by=q.group_by, today=views.local_today(None))
+    return time_to_infusion(
+        members, endpoint=q.endpoint, group_by=q.group_by, today=views.local_today(None)
+    )
 
 
-def _arrays(found: list[Subject]) -> tuple[Any, Any, Any]:
+def _arrays(found: list[WaitSubject]) -> tuple[Any, Any, Any]:
     return (
         np.array([s.days for s in found], dtype=np.float64),
         np.array([s.event for s in found], dtype=np.int64),
@@ -153,8 +170,8 @@ def registry_page(
                 {
                     "name": name,
                     "n": infused.n,
-                    "infused": int(sum(1 for s in found if s.group == name and s.event == 1)),
-                    "withdrawn": int(sum(1 for s in found if s.group == name and s.event == 2)),
+                    "infused": sum(1 for s in found if s.group == name and s.event == INFUSED),
+                    "withdrawn": sum(1 for s in found if s.group == name and s.event == WITHDRAWN),
                     "median": infused.median,
                 }
             )
@@ -169,7 +186,7 @@ def registry_page(
             "centers": network.list_centers(session),
             "diagnoses": list(Diagnosis),
             "endpoints": ENDPOINT_LABELS,
-            "group_choices": list(GroupBy),
+            "group_labels": GROUP_LABELS,
         },
         actor=actor,
     )
@@ -179,7 +196,7 @@ def registry_page(
 def plot(session: DbSession, actor: PageActor, q: CohortQuery, kind: str = "cif") -> Response:
     found = _subjects(session, actor, q)
     if not found:
-        raise InvalidInput("the cohort is empty: nothing to plot", field="cohort")
+        raise InvalidInput(_("the cohort is empty: nothing to plot"), field="cohort")
     time, event, group = _arrays(found)
     label = ENDPOINT_LABELS[q.endpoint]
     if kind == "km":
@@ -187,17 +204,20 @@ def plot(session: DbSession, actor: PageActor, q: CohortQuery, kind: str = "cif"
         image = km_plot(
             curves,
             fmt="svg",
-            title=f"Still waiting for infusion (Kaplan-Meier; withdrawal censored) — {label}",
-            time_label="Days",
+            title=gettext(
+                "Still waiting for infusion (Kaplan-Meier; withdrawal censored) — {endpoint}",
+                endpoint=label,
+            ),
+            time_label=gettext("Days"),
         )
     else:
         per_group = cif_by_group(time, event, group)
         image = cif_plot(
             [(name, c) for name, causes in per_group for c in causes],
             fmt="svg",
-            title=f"Cumulative incidence — {label}",
-            time_label="Days",
-            cause_names={1: "infused", 2: "withdrawn"},
+            title=gettext("Cumulative incidence — {endpoint}", endpoint=label),
+            time_label=gettext("Days"),
+            cause_names={INFUSED: gettext("infused"), WITHDRAWN: gettext("withdrawn")},
         )
     return Response(image, media_type="image/svg+xml")
 
@@ -210,17 +230,17 @@ def export(session: DbSession, actor: PageActor, q: CohortQuery) -> Response:
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     for s in found:
-        e = s.episode
+        m = s.member
         writer.writerow(
             [
-                e.chain_of_identity,
-                e.patient.pseudonym,
-                e.center.code,
-                e.product.code,
-                e.patient.diagnosis.value,
+                m.chain_of_identity,
+                m.pseudonym,
+                m.center_code,
+                m.product_code,
+                m.diagnosis.value,
                 s.group,
                 s.days,
-                {0: "censored", 1: "infused", 2: "withdrawn"}[s.event],
+                EVENT_NAMES[s.event],
             ]
         )
     return Response(

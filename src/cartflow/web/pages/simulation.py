@@ -13,6 +13,7 @@ from fastapi import Form, Request
 from fastapi.responses import Response
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _, gettext
 from cartflow.models import Role
 from cartflow.simulation.metrics import Estimate
 from cartflow.simulation.policies import POLICIES
@@ -29,13 +30,13 @@ MAX_YEARS = 5
 POLICY_NAMES_SHOWN = tuple(p for p in POLICIES if not p.startswith("optimiser"))
 MAX_REPLICATIONS = 10
 ROWS = (
-    ("infused_per_year", "Patients infused per year", 1),
-    ("products_per_year", "Products released per year", 1),
-    ("wait_mean", "Wait for a slot, mean (days)", 2),
-    ("wait_p90", "Wait for a slot, 90th percentile (days)", 2),
-    ("v2v_median", "Vein-to-vein time, median (days)", 1),
-    ("dropouts_per_year", "Lost before infusion per year", 1),
-    ("dropout_share", "Share of outcomes that were dropouts", 3),
+    ("infused_per_year", _("Patients infused per year"), 1),
+    ("products_per_year", _("Products released per year"), 1),
+    ("wait_mean", _("Wait for a slot, mean (days)"), 2),
+    ("wait_p90", _("Wait for a slot, 90th percentile (days)"), 2),
+    ("v2v_median", _("Vein-to-vein time, median (days)"), 1),
+    ("dropouts_per_year", _("Lost before infusion per year"), 1),
+    ("dropout_share", _("Share of outcomes that were dropouts"), 3),
 )
 
 
@@ -45,7 +46,9 @@ def _cell(estimate: Estimate | None, digits: int) -> tuple[str, str]:
     interval = (
         ""
         if math.isnan(estimate.low)
-        else f"{estimate.low:.{digits}f} to {estimate.high:.{digits}f}"
+        else gettext(
+            "{low} to {high}", low=f"{estimate.low:.{digits}f}", high=f"{estimate.high:.{digits}f}"
+        )
     )
     return f"{estimate.mean:.{digits}f}", interval
 
@@ -97,13 +100,17 @@ def simulation_run(
     }
     try:
         if policy not in POLICY_NAMES_SHOWN:
-            raise InvalidInput(f"unknown policy {policy!r}", field="policy")
+            raise InvalidInput(_("unknown policy {policy}", policy=repr(policy)), field="policy")
         try:
             data = yaml.safe_load(scenario)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise InvalidInput(f"the scenario is not valid YAML{where}", field="scenario") from None
+            raise InvalidInput(
+                _("the scenario is not valid YAML at line {line}", line=mark.line + 1)
+                if mark is not None
+                else _("the scenario is not valid YAML"),
+                field="scenario",
+            ) from None
         parsed = parse_scenario(data, source="scenario")
         result = run(
             spec_from(parsed, policy=policy, years=years, replications=replications, seed=seed)
