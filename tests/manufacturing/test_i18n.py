@@ -111,6 +111,12 @@ def test_the_qp_and_batch_pages_in_russian_name_the_site_time(
     )
     assert moscow.strftime("%d.%m.%Y %H:%M") + " МСК" in page.text
 
+    # The signing dialog names the meaning in Russian beside the wording that is signed.
+    dialog = client.get(f"/batches/{batch.id}/sign/release")
+    assert dialog.status_code == 200
+    assert "Электронная подпись: Выпуск для инфузии" in dialog.text
+    assert "Подписать: Выпущено для инфузии (Released for infusion)" in dialog.text
+
     client.cookies.set("cartflow_locale", "en")
     english = client.get(f"/batches/{batch.id}")
     assert "Manufacturing steps" in english.text and "MSK" in english.text

@@ -6,7 +6,14 @@ pages and documents show these labels in the reader's language.
 
 from __future__ import annotations
 
-from cartflow.i18n import Message, _
+from cartflow.audit.signatures import (
+    EXCEPTIONAL_RELEASE_APPROVED,
+    QC_VERIFIED,
+    REJECTED,
+    RELEASED_FOR_INFUSION,
+)
+from cartflow.i18n import Message, _, current_locale
+from cartflow.manufacturing.signing import EXCEPTIONAL_RELEASE_REQUESTED
 from cartflow.models.manufacturing import BatchState, StepKind
 from cartflow.models.manufacturing_qc import DispositionDecision, DispositionStatus
 
@@ -39,6 +46,24 @@ DISPOSITION_STATUSES: dict[str, Message] = {
     DispositionStatus.EFFECTIVE: _("effective"),
     DispositionStatus.CANCELLED: _("cancelled"),
 }
+
+
+# A signature's meaning is stored as signed (in English); a page shows it in the reader's
+# language with the signed wording beside it, so what is shown is what the record holds.
+MEANINGS: dict[str, Message] = {
+    QC_VERIFIED: _("QC verified"),
+    RELEASED_FOR_INFUSION: _("Released for infusion"),
+    REJECTED: _("Rejected"),
+    EXCEPTIONAL_RELEASE_APPROVED: _("Exceptional release approved"),
+    EXCEPTIONAL_RELEASE_REQUESTED: _("Exceptional release requested by the treating physician"),
+}
+
+
+def meaning_label(meaning: str) -> str:
+    label = MEANINGS.get(meaning)
+    if label is None or current_locale() == "en":
+        return meaning
+    return f"{label} ({meaning})"
 
 
 def _label(table: dict[str, Message], value: object) -> str:

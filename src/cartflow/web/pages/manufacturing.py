@@ -48,6 +48,7 @@ templates.env.filters["batch_state"] = labels.batch_state_label
 templates.env.filters["step_label"] = labels.step_label
 templates.env.filters["decision_label"] = labels.decision_label
 templates.env.filters["disposition_status"] = labels.disposition_status_label
+templates.env.filters["meaning"] = labels.meaning_label
 
 
 def _local(value: str, zone: str, field: str) -> dt.datetime:
