@@ -139,3 +139,26 @@ def test_shipment_times_are_shown_in_the_zone_of_each_end(
     client.cookies.set("cartflow_locale", "en")
     page = client.get(f"/scan?episode={world.episode.id}").text
     assert "planned 2030-03-01 09:00 MSK" in page and "planned 2030-03-01 16:00 UTC+5" in page
+
+
+def test_a_recorded_hand_off_reads_in_russian_with_the_right_plural(
+    client: TestClient, session: Session, unique: str
+) -> None:
+    world = make_world(session, unique)
+    bags = register(session, world.people.nurse, world.episode, K.COLLECTION_BAG, 2)
+    token = login(client, world.people.nurse.user.username)
+    client.cookies.set("cartflow_locale", "ru")
+    recorded = post_form(
+        client,
+        f"/scan/episodes/{world.episode.id}",
+        token,
+        {"step": "collection", "scans": "\n".join(barcode(b) for b in bags)},
+    )
+    assert recorded.status_code == 200, recorded.text
+    page = recorded.text
+    assert "Записано: Заготовка (окончание афереза)" in page
+    assert "2 контейнера передано." in page
+    assert "Эпизод перешёл: record apheresis → Клетки заготовлены." in page
+    # The container table names kinds and statuses in Russian; the DIN stays as printed.
+    assert "пакет афереза" in page and "в обращении" in page
+    assert all(b.din in page for b in bags)
