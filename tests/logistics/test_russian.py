@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from cartflow.identity.isbt128 import Din
 from cartflow.logistics.schemas import ShipmentCreate
 from cartflow.logistics.shipments import create_shipment
-from cartflow.models.custody import CustodyDeviation
+from cartflow.models.custody import CustodyDeviation, HandoffStep
 from cartflow.models.logistics_shipment import ShipmentMaterial
 from tests.factories import auth
-from tests.logistics.factories import K, barcode, make_world, register
+from tests.logistics.factories import K, advance, barcode, make_world, register
 from tests.web.helpers import login, post_form
 
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
@@ -162,3 +162,27 @@ def test_a_recorded_hand_off_reads_in_russian_with_the_right_plural(
     # The container table names kinds and statuses in Russian; the DIN stays as printed.
     assert "пакет афереза" in page and "в обращении" in page
     assert all(b.din in page for b in bags)
+
+
+def test_a_quarantine_at_receipt_is_named_in_russian(
+    client: TestClient, session: Session, unique: str
+) -> None:
+    world = make_world(session, unique)
+    kit = advance(session, world.people, world.episode, HandoffStep.APHERESIS_PICKUP)
+    token = login(client, world.people.planner.user.username)
+    client.cookies.set("cartflow_locale", "ru")
+    received = post_form(
+        client,
+        f"/scan/episodes/{world.episode.id}",
+        token,
+        {
+            "step": "site_receipt",
+            "scans": "\n".join(barcode(b) for b in kit.collection_bags),
+            "temperature_c": "12,5",
+        },
+    )
+    assert received.status_code == 200, received.text
+    assert (
+        "Помещено на карантин после проверки транспортировки: "
+        "температура при получении вне допустимого диапазона." in received.text
+    )

@@ -53,6 +53,22 @@ class ColdChainLimits:
     max_transit_hours: int
 
 
+FINDING_LABELS: Final[dict[str, Message]] = {
+    "TEMP-NO-DATA": _("no temperature record of the transit"),
+    "TEMP-HIGH": _("temperature above the limit in transit"),
+    "TEMP-LOW": _("temperature below the limit in transit"),
+    "TRANSIT-TIME": _("too long in transit"),
+    "FRESH-TIME-LIMIT": _("too long since collection for fresh apheresis"),
+    "TEMP-AT-RECEIPT": _("temperature out of range at receipt"),
+}
+"""What each finding's rule means, in the reader's language; the finding's own text (with its
+figures) is stored in the source language with the quarantine."""
+
+
+def finding_label(rule: str) -> Message | str:
+    return FINDING_LABELS.get(rule, rule)
+
+
 @dataclass(frozen=True)
 class Finding:
     """An excursion. `text` reads in the reader's language; the stored record (`as_dict`, the

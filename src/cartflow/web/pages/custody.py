@@ -34,15 +34,23 @@ from cartflow.logistics import custody as custody_service
 from cartflow.logistics.schemas import ShipmentCreate
 from cartflow.logistics.service import HandoffOutcome, Witness, record_handoff
 from cartflow.logistics.shipments import create_shipment
+from cartflow.logistics.temperature import finding_label
 from cartflow.models import EpisodeState, Role
 from cartflow.models.custody import ContainerKind, HandoffStep
 from cartflow.models.logistics_shipment import ShipmentMaterial
 from cartflow.web import custody_views, views
 from cartflow.web.forms import FormFields, field_errors, filled, refusal
 from cartflow.web.pageauth import PageActor, page_router, require_page_role
-from cartflow.web.templating import render
+from cartflow.web.templating import render, templates
 
 router = page_router()
+
+
+def _finding_label(rule: str) -> str:
+    return str(finding_label(rule))
+
+
+templates.env.filters["finding_label"] = _finding_label
 
 PICKUP_STATES = (EpisodeState.APHERESIS_COLLECTED, EpisodeState.RELEASED)
 
