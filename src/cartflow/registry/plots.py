@@ -153,7 +153,8 @@ def _render(
     if not series:
         raise InvalidInput(_("nothing to plot: no curves given"), field="curves")
     risk_rows = list(dict.fromkeys(s.risk_label for s in series))
-    t_max = max(float(s.timeline[-1]) for s in series)
+    # Everything at time 0 (e.g. a cohort infused today) still needs an axis of some width.
+    t_max = max(max(float(s.timeline[-1]) for s in series), 1.0)
     requested = (
         at_risk_times
         if at_risk_times is not None
