@@ -25,27 +25,18 @@ def free_port() -> int:
 
 
 def serve(app: str, port: int, workers: int) -> None:
-    """`uvicorn --workers N`, but with the listening socket created as TCP (IPPROTO_TCP). uvicorn
-    binds it with protocol 0, so asyncio never sets TCP_NODELAY on accepted connections and each
-    keep-alive request after the first waits about 40 ms for the client's delayed ACK (uvicorn
-    issue #3149; a single worker is not affected)."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
+    """`cartflow serve`'s way: uvicorn's supervisor on a listener created as TCP (IPPROTO_TCP),
+    see `cartflow.operations.server`; `--stock-listener` starts `uvicorn --workers N` instead."""
+    from cartflow.operations.server import serve as serve_app
 
-    config = uvicorn.Config(
-        app,
-        factory=True,
+    serve_app(
         host="127.0.0.1",
         port=port,
         workers=workers,
-        access_log=False,
+        app=app,
         log_level="warning",
+        access_log=False,
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.set_inheritable(True)
-    Multiprocess(config, sockets=[sock]).run()
 
 
 def start_server(
@@ -54,7 +45,13 @@ def start_server(
     if stock_listener:
         command = [sys.executable, "-m", "uvicorn", "--factory", app]
         command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-        command += ["--no-access-log", "--log-level", "warning"]
+        command += [
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--timeout-worker-healthcheck",
+            "60",
+        ]
     else:
         command = [sys.executable, __file__, app, str(port), str(workers)]
     process = subprocess.Popen(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -23,12 +23,13 @@ from cartflow.db.engine import make_engine
 from cartflow.db.session import make_sessionmaker
 from cartflow.episodes.endpoints import router as episodes_router
 from cartflow.errors import CartflowError
-from cartflow.i18n import _, gettext
+from cartflow.i18n import gettext
 from cartflow.i18n.middleware import LocaleMiddleware
 from cartflow.i18n.validation import validation_message
 from cartflow.logistics.endpoints import router as logistics_router
 from cartflow.manufacturing.endpoints import router as manufacturing_router
 from cartflow.network.endpoints import router as network_router
+from cartflow.operations.limits import AdmissionLimit, BodySizeLimit
 from cartflow.registry.endpoints import router as registry_router
 from cartflow.scheduling.endpoints import router as scheduling_router
 from cartflow.web.routes import router as web_router
@@ -134,33 +135,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         openapi_url="/api/v1/openapi.json",
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
 
-    @app.middleware("http")
-    async def limit_body_size(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (
-            not length.isdigit() or int(length) > settings.max_request_bytes
-        ):
-            return JSONResponse(
-                status_code=413,
-                content={
-                    "code": "BODY-TOO-LARGE",
-                    "message": str(
-                        _(
-                            "request body over {limit} bytes",
-                            limit=settings.max_request_bytes,
-                        )
-                    ),
-                },
-            )
-        return await call_next(request)
-
+    # Innermost first: the admission limit counts only requests that passed the size check, and
+    # a refusal of either is in the reader's language (LocaleMiddleware is outside both).
+    # The health check is exempt: it uses no database connection and no lock, and a process that
+    # is busy, not dead, must still say so to whatever watches it. Static files neither.
+    app.add_middleware(
+        AdmissionLimit,
+        limit=settings.admitted_requests,
+        queue=settings.admission_queue,
+        wait_seconds=settings.admission_wait_seconds,
+        exempt=("/api/v1/health", "/static/"),
+    )
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     # Outermost, so that every response (errors from the other middleware too) is in the
     # reader's language.
     app.add_middleware(LocaleMiddleware, default_locale=settings.default_locale)

@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     max_failed_logins: int = Field(default=5, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     max_request_bytes: int = 1_000_000
+    # Database connections per server process: `db_pool_size` kept open, up to `db_max_overflow`
+    # more under load (SQLAlchemy's defaults).
+    db_pool_size: int = Field(default=5, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # Requests in the app at once per server process; 0: as many as the pool has connections
+    # (`db_pool_size + db_max_overflow`), so that every admitted request can get a connection and a
+    # worker thread (docs/operations.md, "A stall at 128 clients"). The others wait, at most
+    # `admission_queue` of them and `admission_wait_seconds` each, then get 503 with Retry-After.
+    admission_limit: int = Field(default=0, ge=0, le=1000)
+    admission_queue: int = Field(default=200, ge=0, le=100_000)
+    admission_wait_seconds: float = Field(default=10.0, gt=0, le=600)
     # The language when neither the user's profile nor the browser names ru or en.
     default_locale: Literal["ru", "en"] = "en"
     # Times are stored in UTC; a page not about one center or site shows them in this zone.
@@ -46,6 +57,10 @@ class Settings(BaseSettings):
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("CARTFLOW_SECRET_KEY must be at least 32 characters in production")
         return self
+
+    @property
+    def admitted_requests(self) -> int:
+        return self.admission_limit or self.db_pool_size + self.db_max_overflow
 
 
 @lru_cache(maxsize=1)

@@ -255,13 +255,7 @@ def serve(
     workers: int = typer.Option(1, min=1, max=64),
 ) -> None:
     """Serve the API and the pages with uvicorn."""
-    import uvicorn
+    from cartflow.operations.server import serve as serve_app
 
     settings = _settings()
-    uvicorn.run(
-        "cartflow.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-    )
+    serve_app(host=host or settings.host, port=port or settings.port, workers=workers)

@@ -30,11 +30,15 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10, **kwargs: Any) -> Engine:
+    """An engine whose pool holds `pool_size` connections and opens up to `max_overflow` more under
+    load: `pool_size + max_overflow` is what the app's admission limit admits per process."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # An in-memory database has a pool of its own kind, without these parameters.
+            kwargs |= {"pool_size": pool_size, "max_overflow": max_overflow}
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
@@ -42,6 +46,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # Use psycopg 3, the driver we ship, whatever the URL spelling.
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    kwargs |= {"pool_size": pool_size, "max_overflow": max_overflow}
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
