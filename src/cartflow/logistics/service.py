@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from cartflow.audit.signatures import SignatureRefused, sign
 from cartflow.auth.actor import Actor
@@ -32,7 +32,7 @@ from cartflow.auth.scope import episode_scope, roles_on_episode
 from cartflow.db.base import utcnow
 from cartflow.episodes.errors import EpisodeNotFound
 from cartflow.episodes.schemas import TransitionRequest
-from cartflow.episodes.service import apply_transition, get_episode
+from cartflow.episodes.service import apply_transition
 from cartflow.episodes.workflow import TRANSITIONS
 from cartflow.errors import Conflict, InvalidInput
 from cartflow.i18n import _
@@ -117,12 +117,27 @@ class HandoffOutcome:
 
 
 def _lock_episode(session: Session, *, actor: Actor, episode_id: uuid.UUID) -> Episode:
-    locked = session.execute(
-        select(Episode.id).where(Episode.id == episode_id, episode_scope(actor)).with_for_update()
-    ).scalar_one_or_none()
+    # One statement locks the row and loads what a hand-off reads (not the product's
+    # indications): a round trip per hand-off instead of three. FOR UPDATE OF episode only:
+    # PostgreSQL cannot lock the nullable side of the outer joins.
+    locked = (
+        session.execute(
+            select(Episode)
+            .where(Episode.id == episode_id, episode_scope(actor))
+            .options(
+                joinedload(Episode.patient),
+                joinedload(Episode.product),
+                joinedload(Episode.center),
+                joinedload(Episode.manufacturing_site),
+            )
+            .with_for_update(of=Episode)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if locked is None:
         raise EpisodeNotFound(_("no episode {episode_id}", episode_id=episode_id))
-    return get_episode(session, actor=actor, episode_id=episode_id)
+    return locked
 
 
 def _second_person(
