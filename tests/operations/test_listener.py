@@ -58,7 +58,8 @@ def _serve(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[byt
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 60
+    # Two spawned workers import the whole app: minutes on a loaded two-core machine.
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
