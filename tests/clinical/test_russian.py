@@ -9,7 +9,9 @@ changed translation is a deliberate edit of both.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +21,17 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from cartflow.cli.main import app as cli_app
+from cartflow.clinical.crs import explain_crs, grade_crs
+from cartflow.clinical.grading_schemas import (
+    CerebralEdema,
+    Consciousness,
+    CrsAssessment,
+    Hypotension,
+    IcansAssessment,
+    OxygenSupport,
+    Seizure,
+)
+from cartflow.clinical.icans import explain_icans, grade_icans
 from cartflow.i18n import set_locale
 from cartflow.i18n.catalog import GLOSSARY
 from cartflow.models import Diagnosis, Episode
@@ -222,3 +235,56 @@ def test_the_cli_grade_output_is_the_same_json_in_russian() -> None:
     russian = _grade("crs", stdin=json.dumps([C1]), lang="ru")
     assert english.exit_code == russian.exit_code == 0
     assert json.loads(russian.stdout) == json.loads(english.stdout)
+
+
+LATIN_KEPT = {"ICE", "CAPD", "ICANS", "CPAP", "BiPAP", "VI", "C"}  # C of °C
+
+
+def _crs_inputs() -> Iterator[CrsAssessment]:
+    for temperature, fever_other, given, pressure, oxygen, died in itertools.product(
+        (37.0, 38.4), (False, True), (False, True), Hypotension, OxygenSupport, (False, True)
+    ):
+        yield CrsAssessment(
+            temperature_c=temperature,
+            fever_other_cause=fever_other,
+            anticytokine_given=given,
+            hypotension=pressure,
+            oxygen=oxygen,
+            died_of_crs=died,
+        )
+
+
+def _icans_inputs() -> Iterator[IcansAssessment]:
+    for age, ice, capd, unable, conscious, seizure, motor, edema in itertools.product(
+        (7.0, 30.0),
+        (None, 2, 5, 8, 10),
+        (None, 0, 4, 12),
+        (False, True),
+        Consciousness,
+        Seizure,
+        (False, True),
+        CerebralEdema,
+    ):
+        if age < 12 and ice is not None:
+            continue
+        yield IcansAssessment(
+            age_years=age,
+            ice_score=ice,
+            capd_score=capd,
+            unable_to_assess=unable,
+            consciousness=conscious,
+            seizure=seizure,
+            motor_weakness=motor,
+            cerebral_edema=edema,
+        )
+
+
+def test_every_grading_reason_reads_in_russian_and_keeps_the_contract_in_english() -> None:
+    explained = [(grade_crs(a), explain_crs(a)) for a in _crs_inputs()]
+    explained += [(grade_icans(a), explain_icans(a)) for a in _icans_inputs()]
+    for contract, (grade, reason) in explained:
+        assert contract.grade == grade and contract.reason == reason.render("en")
+        russian = reason.render("ru")
+        latin = {w for w in re.findall(r"[A-Za-z]+", russian)} - LATIN_KEPT
+        assert not latin, (russian, latin)
+        assert russian.startswith((f"{grade}-я степень: ", "СВЦ нет: ", "ICANS нет: "))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cartflow.audit.signatures import IDENTITY_VERIFIED_AT_BEDSIDE
 from cartflow.auth.actor import Actor
 from cartflow.clinical import eligibility_service, infusion_service, lymphodepletion_service
 from cartflow.clinical import service as clinical
@@ -59,6 +60,8 @@ CONSENT_KINDS: dict[ConsentKind, Message] = {
     ConsentKind.LONG_TERM_FOLLOW_UP: _("long-term follow-up"),
     ConsentKind.REGISTRY: _("registry"),
 }
+# The meaning a bedside signature carries, as the page shows it (the signed record keeps English).
+MEANINGS: dict[str, Message] = {IDENTITY_VERIFIED_AT_BEDSIDE: _("Identity verified at bedside")}
 SIGNERS: dict[str, Message] = {
     "patient": _("patient"),
     "parent": _("parent"),
@@ -317,6 +320,7 @@ def _infusion_page(
         errors=errors or {},
         stop=stop,
         inert=stop is not None,
+        meanings=MEANINGS,
     )
     return render(request, "infusion.html", context, actor=actor, status_code=status_code)
 
