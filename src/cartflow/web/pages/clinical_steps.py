@@ -31,6 +31,7 @@ from cartflow.clinical.lymphodepletion import (
     DRUG_LABELS,
     REGIMENS,
     RENAL_FUNCTION_LABELS,
+    LdDose,
     renal_explanation,
 )
 from cartflow.clinical.schemas import (
@@ -225,6 +226,8 @@ def _ld_page(
         drugs=DRUG_LABELS,
         renal_functions=RENAL_FUNCTION_LABELS,
         renal_text=renal_explanation(plan.crcl_ml_min) if plan is not None else None,
+        # Stored as JSON: typed again so that dates are dates (shown with |day) and drugs named.
+        doses=[LdDose.model_validate(d) for d in plan.doses] if plan is not None else [],
     )
     return render(request, "lymphodepletion.html", context, actor=actor, status_code=status_code)
 
