@@ -80,6 +80,15 @@ def test_a_qc_refusal_and_a_release_refusal_in_russian_and_english(
     # Test names are identifiers: the same in both languages.
     assert "sterility" in en.json()["message"] and "sterility" in ru.json()["message"]
 
+    # A batch state inside a message reads as its label in the reader's language.
+    planner = auth(session, staff.planner.user)
+    stop = f"{API}/batches/{batch.id}/terminate"
+    en = client.post(stop, json={"reason": "x"}, headers=planner | {"Accept-Language": "en"})
+    ru = client.post(stop, json={"reason": "x"}, headers=planner | {"Accept-Language": "ru"})
+    assert en.json()["code"] == ru.json()["code"] == "TERM-001"
+    assert en.json()["message"].endswith("only a batch in process can be terminated; it is in QC")
+    assert ru.json()["message"].endswith("её состояние: «на контроле качества»")
+
 
 def test_the_qp_and_batch_pages_in_russian_name_the_site_time(
     client: TestClient, session: Session, unique: str

@@ -31,6 +31,7 @@ from cartflow.i18n import _
 from cartflow.manufacturing import workflow
 from cartflow.manufacturing.access import episode_of, get_batch, require_roles
 from cartflow.manufacturing.errors import ManufacturingRefused
+from cartflow.manufacturing.labels import EXCEPTIONAL_RELEASE_REQUESTED
 from cartflow.manufacturing.records import (
     audit,
     audit_change,
@@ -42,7 +43,6 @@ from cartflow.manufacturing.records import (
 from cartflow.manufacturing.schemas import ExceptionalReleaseRequestIn, Reject, Sign
 from cartflow.manufacturing.signing import (
     DISPOSITION_RECORD,
-    EXCEPTIONAL_RELEASE_REQUESTED,
     REQUEST_RECORD,
     disposition_content,
     disposition_facts,

@@ -13,7 +13,6 @@ from cartflow.audit.signatures import (
     RELEASED_FOR_INFUSION,
 )
 from cartflow.i18n import Message, _, current_locale
-from cartflow.manufacturing.signing import EXCEPTIONAL_RELEASE_REQUESTED
 from cartflow.models.manufacturing import BatchState, StepKind
 from cartflow.models.manufacturing_qc import DispositionDecision, DispositionStatus
 
@@ -50,6 +49,8 @@ DISPOSITION_STATUSES: dict[str, Message] = {
 
 # A signature's meaning is stored as signed (in English); a page shows it in the reader's
 # language with the signed wording beside it, so what is shown is what the record holds.
+# The meaning of the physician's exceptional release request (used by manufacturing.signing).
+EXCEPTIONAL_RELEASE_REQUESTED = "Exceptional release requested by the treating physician"
 MEANINGS: dict[str, Message] = {
     QC_VERIFIED: _("QC verified"),
     RELEASED_FOR_INFUSION: _("Released for infusion"),

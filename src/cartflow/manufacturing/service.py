@@ -26,6 +26,7 @@ from cartflow.identity.sequences import next_sequence
 from cartflow.manufacturing import workflow
 from cartflow.manufacturing.access import episode_of, get_batch, require_roles
 from cartflow.manufacturing.errors import ManufacturingRefused
+from cartflow.manufacturing.labels import BATCH_STATES
 from cartflow.manufacturing.records import (
     audit,
     audit_change,
@@ -120,7 +121,7 @@ def start_batch(
             _(
                 "BATCH-001: batch {batch} of this episode is still {state}",
                 batch=previous.din,
-                state=previous.state,
+                state=BATCH_STATES.get(previous.state, previous.state.value),
             ),
             code="BATCH-001",
         )

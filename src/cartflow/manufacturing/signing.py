@@ -30,8 +30,6 @@ from cartflow.models.manufacturing_qc import (
     QcResult,
 )
 
-# The meaning of the physician's signature on an exceptional release request.
-EXCEPTIONAL_RELEASE_REQUESTED = "Exceptional release requested by the treating physician"
 DISPOSITION_RECORD = "batch_disposition"
 REQUEST_RECORD = "exceptional_release_request"
 

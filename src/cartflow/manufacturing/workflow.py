@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cartflow.i18n import Message, _
+from cartflow.manufacturing.labels import BATCH_STATES, STEPS
 from cartflow.models.manufacturing import BatchState, StepKind
 
 STEP_ORDER: tuple[StepKind, ...] = tuple(StepKind)
@@ -52,6 +53,15 @@ class StepTimes:
     completed_at: dt.datetime
 
 
+def _state(state: BatchState) -> Message | str:
+    """The state as a reader sees it (the stored value where no label exists)."""
+    return BATCH_STATES.get(state, state.value)
+
+
+def _step(step: StepKind) -> Message | str:
+    return STEPS.get(step, step.value)
+
+
 def next_step(recorded: Sequence[StepKind]) -> StepKind | None:
     done = set(recorded)
     return next((s for s in STEP_ORDER if s not in done), None)
@@ -59,9 +69,9 @@ def next_step(recorded: Sequence[StepKind]) -> StepKind | None:
 
 def _times(step: StepTimes, *, now: dt.datetime) -> Decision:
     if step.completed_at < step.started_at:
-        return Denied("STEP-003", _("{step} cannot end before it starts", step=step.step.value))
+        return Denied("STEP-003", _("{step} cannot end before it starts", step=_step(step.step)))
     if step.completed_at > now + CLOCK_SKEW or step.started_at > now + CLOCK_SKEW:
-        return Denied("STEP-004", _("{step} is dated in the future", step=step.step.value))
+        return Denied("STEP-004", _("{step} is dated in the future", step=_step(step.step)))
     return ALLOWED
 
 
@@ -78,7 +88,10 @@ def guard_record_step(
     if state is not BatchState.IN_PROCESS:
         return Denied(
             "STEP-001",
-            _("steps are recorded while the batch is in process; it is {state}", state=state),
+            _(
+                "steps are recorded while the batch is in process; it is {state}",
+                state=_state(state),
+            ),
         )
     recorded = [s.step for s in current]
     if new.step in recorded:
@@ -86,7 +99,7 @@ def guard_record_step(
             "STEP-002",
             _(
                 "{step} is already recorded; correct it with a reason instead",
-                step=new.step.value,
+                step=_step(new.step),
             ),
         )
     expected = next_step(recorded)
@@ -95,8 +108,8 @@ def guard_record_step(
             "STEP-002",
             _(
                 "the next step is {expected}, not {step}",
-                expected=expected.value if expected else "-",
-                step=new.step.value,
+                expected=_step(expected) if expected else "-",
+                step=_step(new.step),
             ),
         )
     decision = _times(new, now=now)
@@ -107,8 +120,8 @@ def guard_record_step(
             "STEP-005",
             _(
                 "{step} starts before {previous} ended ({ended})",
-                step=new.step.value,
-                previous=current[-1].step.value,
+                step=_step(new.step),
+                previous=_step(current[-1].step),
                 ended=current[-1].completed_at.isoformat(),
             ),
         )
@@ -140,7 +153,7 @@ def guard_correct_step(
     if state not in (BatchState.IN_PROCESS, BatchState.IN_QC):
         return Denied(
             "STEP-007",
-            _("steps are corrected before disposition; the batch is {state}", state=state),
+            _("steps are corrected before disposition; the batch is {state}", state=_state(state)),
         )
     if not is_current_revision:
         return Denied("STEP-008", _("this revision was already corrected; correct the latest one"))
@@ -155,8 +168,8 @@ def guard_correct_step(
             "STEP-005",
             _(
                 "{step} would start before {previous} ended",
-                step=corrected.step.value,
-                previous=before.step.value,
+                step=_step(corrected.step),
+                previous=_step(before.step),
             ),
         )
     if after is not None and corrected.completed_at > after.started_at:
@@ -164,8 +177,8 @@ def guard_correct_step(
             "STEP-005",
             _(
                 "{step} would end after {following} started",
-                step=corrected.step.value,
-                following=after.step.value,
+                step=_step(corrected.step),
+                following=_step(after.step),
             ),
         )
     return ALLOWED
@@ -174,7 +187,8 @@ def guard_correct_step(
 def guard_terminate(state: BatchState) -> Decision:
     if state is not BatchState.IN_PROCESS:
         return Denied(
-            "TERM-001", _("only a batch in process can be terminated; it is {state}", state=state)
+            "TERM-001",
+            _("only a batch in process can be terminated; it is {state}", state=_state(state)),
         )
     return ALLOWED
 
@@ -182,7 +196,9 @@ def guard_terminate(state: BatchState) -> Decision:
 def guard_submit_for_qc(state: BatchState, recorded: Sequence[StepKind]) -> Decision:
     """Testing begins when the product is cryopreserved, every step before it on record."""
     if state is not BatchState.IN_PROCESS:
-        return Denied("QC-SUBMIT-001", _("the batch is {state}, not in process", state=state))
+        return Denied(
+            "QC-SUBMIT-001", _("the batch is {state}, not in process", state=_state(state))
+        )
     missing = [s.value for s in STEP_ORDER if s not in set(recorded)]
     if missing:
         return Denied(
@@ -195,7 +211,10 @@ def guard_remanufacture(state: BatchState, *, is_latest: bool) -> Decision:
     if state not in (BatchState.REJECTED, BatchState.TERMINATED):
         return Denied(
             "REMAN-001",
-            _("only a rejected or terminated batch is re-made; this one is {state}", state=state),
+            _(
+                "only a rejected or terminated batch is re-made; this one is {state}",
+                state=_state(state),
+            ),
         )
     if not is_latest:
         return Denied("REMAN-002", _("a later batch of this episode already exists"))
@@ -221,7 +240,10 @@ def guard_results_open(state: BatchState) -> Decision:
     if state is not BatchState.IN_QC:
         return Denied(
             "QC-001",
-            _("results are entered while the batch is in QC; the batch is {state}", state=state),
+            _(
+                "results are entered while the batch is in QC; the batch is {state}",
+                state=_state(state),
+            ),
         )
     return ALLOWED
 
@@ -321,7 +343,7 @@ def guard_release(facts: DispositionFacts, *, signer: uuid.UUID) -> Decision:
         return Denied("REL-001", _("the exceptional release awaits its second signature"))
     if facts.state is not BatchState.IN_QC:
         return Denied(
-            "REL-001", _("only a batch in QC is released; it is {state}", state=facts.state)
+            "REL-001", _("only a batch in QC is released; it is {state}", state=_state(facts.state))
         )
     problems = readiness(facts)
     if problems:
@@ -347,7 +369,10 @@ def guard_second_signature(facts: DispositionFacts, *, signer: uuid.UUID) -> Dec
     if facts.state is not BatchState.AWAITING_SECOND_SIGNATURE:
         return Denied(
             "REL-007",
-            _("no exceptional release awaits a second signature ({state})", state=facts.state),
+            _(
+                "no exceptional release awaits a second signature ({state})",
+                state=_state(facts.state),
+            ),
         )
     if facts.first_signer == signer:
         return Denied("REL-008", _("the second signature must come from a different person"))
@@ -359,14 +384,14 @@ def guard_second_signature(facts: DispositionFacts, *, signer: uuid.UUID) -> Dec
 def guard_reject(facts: DispositionFacts, *, signer: uuid.UUID) -> Decision:
     if facts.state not in (BatchState.IN_QC, BatchState.AWAITING_SECOND_SIGNATURE):
         return Denied(
-            "REJ-001", _("only a batch in QC is rejected; it is {state}", state=facts.state)
+            "REJ-001", _("only a batch in QC is rejected; it is {state}", state=_state(facts.state))
         )
     return _independent(facts, signer)
 
 
 def guard_exceptional_request(facts: DispositionFacts) -> Decision:
     if facts.state is not BatchState.IN_QC:
-        return Denied("EXC-001", _("the batch is {state}, not in QC", state=facts.state))
+        return Denied("EXC-001", _("the batch is {state}, not in QC", state=_state(facts.state)))
     if facts.has_exceptional_request:
         return Denied("EXC-003", _("a request for this batch is already on record"))
     if not facts.out_of_specification:
