@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -288,3 +289,23 @@ def test_every_grading_reason_reads_in_russian_and_keeps_the_contract_in_english
         latin = {w for w in re.findall(r"[A-Za-z]+", russian)} - LATIN_KEPT
         assert not latin, (russian, latin)
         assert russian.startswith((f"{grade}-я степень: ", "СВЦ нет: ", "ICANS нет: "))
+
+
+def test_the_lymphodepletion_plan_reads_in_russian_with_local_dates_and_decimal_commas(
+    client: TestClient, session: Session, adult: tuple[Team, Episode, Timeline]
+) -> None:
+    team, episode, when = adult
+    login(client, team.clinician.username)
+    client.cookies.set("cartflow_locale", "ru")
+    page = client.get(f"/clinician/episodes/{episode.id}/lymphodepletion").text
+    terms = _glossary()
+    assert terms["Fludarabine"] in page and terms["Cyclophosphamide"] in page
+    day0 = when.day0.astimezone(ZoneInfo(episode.center.timezone)).date()
+    assert f"инфузия (день 0) {day0:%d.%m.%Y}" in page
+    # Fludarabine 30 mg/m2 on this plan's days is printed with a comma: "30,0".
+    assert re.search(r">30,0<", page)
+    assert re.search(r"ППТ \d,\d\d м²", page)
+    client.cookies.set("cartflow_locale", "en")
+    english = client.get(f"/clinician/episodes/{episode.id}/lymphodepletion").text
+    assert "Fludarabine" in english and f"infusion (day 0) {day0:%Y-%m-%d}" in english
+    assert re.search(r">30\.0<", english)

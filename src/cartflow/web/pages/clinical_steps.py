@@ -34,6 +34,7 @@ from cartflow.clinical.lymphodepletion import (
     LdDose,
     renal_explanation,
 )
+from cartflow.clinical.phrases import Number
 from cartflow.clinical.schemas import (
     BedsideScanIn,
     ConsentIn,
@@ -84,6 +85,8 @@ def _base(actor: Actor, episode: Episode, **extra: Any) -> dict[str, Any]:
         "patient_label": views.patient_label(actor, episode),
         "today": views.local_today(episode.center),
         "zone": episode.center.timezone,
+        # Numbers with the reader's decimal sign (36,6 in Russian): num(value, digits).
+        "num": Number,
         # MSK/МСК, UTC+5: what the clock on the ward's wall says it is.
         "zone_abbreviation": zone_label(
             dt.datetime.now(zoneinfo.ZoneInfo(episode.center.timezone))
