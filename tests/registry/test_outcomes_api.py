@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from cartflow.models import Diagnosis, ProductIndication, Role
 from cartflow.models.clinical_outcome import DiseaseEventKind
 from tests.clinical.factories import Team, infused_episode, make_team, timeline
 from tests.factories import auth, make_patient, make_user
+from tests.web.helpers import login
 
 DAYS_AGO = 300
 
@@ -310,3 +312,49 @@ def test_bad_endpoint_and_group_are_refused_naming_the_field(
     for field, value in (("endpoint", "rfs"), ("group_by", "sex")):
         bad = api.get("/api/v1/registry/survival", params={field: value}, headers=headers)
         assert bad.status_code == 422 and bad.json()["field"] == field
+
+
+def test_the_registry_page_shows_the_outcome_by_group_with_its_log_rank(
+    client: TestClient, session: Session, scenario: Scenario
+) -> None:
+    login(client, make_user(session, Role.REGISTRY_ANALYST).username)
+    params = {
+        "product": scenario.team.net.product.code,
+        "outcome": "pfs",
+        "group_by": "diagnosis",
+    }
+    page = client.get("/registry", params=params)
+    assert page.status_code == 200, page.text
+    table = page.text[page.text.index('id="outcome-table"') :]
+    rows = re.findall(
+        r'<td data-label="Group">([^<]+)</td><td data-label="Patients">(\d+)</td>'
+        r'<td data-label="Events">(\d+)</td><td data-label="Median \(days\)" class="median">'
+        r"([^<]+)</td>",
+        table,
+    )
+    # PFS by hand (PFS above): DLBCL S = 3/8 from day 120, the median; B-ALL S = 1/2 exactly
+    # from day 60 to the event on day 150, so R's midpoint rule gives (60 + 150) / 2; FL: one
+    # patient censored on day 0.
+    assert rows == [
+        ("B-ALL", "3", "2", "105.0"),
+        ("DLBCL", "4", "2", "120.0"),
+        ("FL", "1", "0", "not reached"),
+    ]
+    expected = multivariate_logrank_test(
+        [t for g in sorted(PFS) for t, _ in PFS[g]],
+        [g for g in sorted(PFS) for _ in PFS[g]],
+        [e for g in sorted(PFS) for _, e in PFS[g]],
+    ).test_statistic
+    sentence = (
+        f"Log-rank test: chi-square {expected:.2f} on 1 degrees of freedom, "
+        f"p = {chi2.sf(expected, 1):.3g}"
+    )
+    assert sentence in page.text
+    svg = client.get("/registry/outcome.svg", params=params)
+    assert svg.status_code == 200 and "Progression-free survival" in svg.text
+    client.cookies.set("cartflow_locale", "ru")
+    russian = client.get("/registry", params={**params, "outcome": "efs"})
+    assert "Исход после инфузии: Бессобытийная выживаемость" in russian.text
+    assert "1 пациент с инфузией не входит в анализ этой конечной точки" in russian.text
+    svg = client.get("/registry/outcome.svg", params={**params, "outcome": "efs"})
+    assert "Бессобытийная выживаемость" in svg.text and "Дни от инфузии" in svg.text

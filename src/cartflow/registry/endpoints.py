@@ -21,7 +21,7 @@ from cartflow.errors import Conflict
 from cartflow.i18n import _
 from cartflow.registry.cohorts import CohortMember, GroupBy, itt_counts, select_cohort
 from cartflow.registry.km import CIType
-from cartflow.registry.outcome_times import Endpoint
+from cartflow.registry.outcome_times import ENDPOINT_TITLES, Endpoint
 from cartflow.registry.schemas import CohortOut, CohortQuery, SummaryOut
 from cartflow.registry.service import (
     Censoring,
@@ -105,14 +105,6 @@ def survival(
     return body
 
 
-TITLES = {
-    Endpoint.OS: _("Overall survival"),
-    Endpoint.PFS: _("Progression-free survival"),
-    Endpoint.EFS: _("Event-free survival"),
-    Endpoint.DOR: _("Duration of response"),
-}
-
-
 @router.get("/registry/survival.png", response_class=Response)
 def survival_png(
     session: DbSession,
@@ -134,7 +126,7 @@ def survival_png(
     png = km_plot(
         curves,
         fmt="png",
-        title=str(TITLES[endpoint]),
+        title=str(ENDPOINT_TITLES[endpoint]),
         time_label=str(
             _("Days from the first response")
             if endpoint is Endpoint.DOR

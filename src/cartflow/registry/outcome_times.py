@@ -41,6 +41,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cartflow.i18n import _
 from cartflow.models import Diagnosis
 from cartflow.registry.proportions import (
     ALL_COMPLETE,
@@ -78,6 +79,14 @@ class Endpoint(StrEnum):
     PFS = "pfs"
     EFS = "efs"
     DOR = "dor"
+
+
+ENDPOINT_TITLES = {
+    Endpoint.OS: _("Overall survival"),
+    Endpoint.PFS: _("Progression-free survival"),
+    Endpoint.EFS: _("Event-free survival"),
+    Endpoint.DOR: _("Duration of response"),
+}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The registry analyst's page: cohort filters (`registry.cohorts`, the same cohorts as the
 registry API), cumulative incidence of infusion (withdrawal competing) and the Kaplan-Meier curve
-of still waiting, as SVG plots from `cartflow.registry.plots` titled in the reader's language, and
-a pseudonymous CSV export of the cohort."""
+of still waiting; an outcome after infusion (OS, PFS, EFS or duration of response, as the API's
+`/registry/survival`) per group with its log-rank test; SVG plots from `cartflow.registry.plots`
+titled in the reader's language, and a pseudonymous CSV export of the cohort."""
 
 from __future__ import annotations
 
@@ -25,14 +26,17 @@ from cartflow.registry.cohorts import (
     INFUSED,
     WITHDRAWN,
     CohortFilter,
+    CohortMember,
     GroupBy,
     WaitEndpoint,
     WaitSubject,
     select_cohort,
     time_to_infusion,
 )
+from cartflow.registry.outcome_times import ENDPOINT_TITLES, Endpoint
 from cartflow.registry.plots import cif_plot, km_plot
-from cartflow.registry.summaries import cif_by_group, km_by_group
+from cartflow.registry.service import EndpointTimes, endpoint_times
+from cartflow.registry.summaries import cif_by_group, km_by_group, logrank_report
 from cartflow.web import views
 from cartflow.web.pageauth import PageActor, page_router, require_page_role
 from cartflow.web.templating import render
@@ -73,6 +77,7 @@ class CohortParams:
     referred_to: dt.date | None
     endpoint: WaitEndpoint
     group_by: GroupBy
+    outcome: Endpoint = Endpoint.OS
 
     def params(self) -> str:
         pairs: dict[str, Any] = {
@@ -83,6 +88,7 @@ class CohortParams:
             "referred_to": self.referred_to or "",
             "endpoint": self.endpoint.value,
             "group_by": self.group_by.value,
+            "outcome": self.outcome.value,
         }
         return urlencode({k: str(v) for k, v in pairs.items()})
 
@@ -99,6 +105,7 @@ def _query(
     referred_to: Annotated[str | None, Query(max_length=10)] = None,
     endpoint: WaitEndpoint = WaitEndpoint.REFERRAL_TO_INFUSION,
     group_by: GroupBy = GroupBy.NONE,
+    outcome: Endpoint = Endpoint.OS,
 ) -> CohortParams:
     def day(value: str | None, field: str) -> dt.date | None:
         if not value:
@@ -124,15 +131,16 @@ def _query(
         referred_to=day(referred_to, "referred_to"),
         endpoint=endpoint,
         group_by=group_by,
+        outcome=outcome,
     )
 
 
 CohortQuery = Annotated[CohortParams, Depends(_query)]
 
 
-def _subjects(session: DbSession, actor: PageActor, q: CohortParams) -> list[WaitSubject]:
+def _members(session: DbSession, actor: PageActor, q: CohortParams) -> list[CohortMember]:
     require_page_role(actor, Role.REGISTRY_ANALYST)
-    members = select_cohort(
+    return select_cohort(
         session,
         actor=actor,
         filters=CohortFilter(
@@ -143,8 +151,24 @@ def _subjects(session: DbSession, actor: PageActor, q: CohortParams) -> list[Wai
             referred_to=q.referred_to,
         ),
     )
+
+
+def _subjects(session: DbSession, actor: PageActor, q: CohortParams) -> list[WaitSubject]:
     return time_to_infusion(
-        members, endpoint=q.endpoint, group_by=q.group_by, today=views.local_today(None)
+        _members(session, actor, q),
+        endpoint=q.endpoint,
+        group_by=q.group_by,
+        today=views.local_today(None),
+    )
+
+
+def _outcome(session: DbSession, members: list[CohortMember], q: CohortParams) -> EndpointTimes:
+    return endpoint_times(
+        session,
+        members,
+        endpoint=q.outcome,
+        today=views.local_today(None),
+        group_by=q.group_by,
     )
 
 
@@ -160,7 +184,10 @@ def _arrays(found: list[WaitSubject]) -> tuple[Any, Any, Any]:
 def registry_page(
     request: Request, session: DbSession, actor: PageActor, q: CohortQuery
 ) -> Response:
-    found = _subjects(session, actor, q)
+    members = _members(session, actor, q)
+    found = time_to_infusion(
+        members, endpoint=q.endpoint, group_by=q.group_by, today=views.local_today(None)
+    )
     summary = []
     if found:
         time, event, group = _arrays(found)
@@ -175,6 +202,21 @@ def registry_page(
                     "median": infused.median,
                 }
             )
+    times = _outcome(session, members, q)
+    outcome_rows = []
+    logrank = None
+    if times.days:
+        for name, curve in km_by_group(times.days, times.events, times.groups):
+            outcome_rows.append(
+                {
+                    "name": name,
+                    "n": curve.n,
+                    "events": curve.events,
+                    "median": curve.median,
+                    "median_ci": curve.median_ci,
+                }
+            )
+        logrank = logrank_report(times.days, times.events, times.groups)
     return render(
         request,
         "registry.html",
@@ -182,6 +224,10 @@ def registry_page(
             "q": q,
             "n": len(found),
             "summary": summary,
+            "outcomes": ENDPOINT_TITLES,
+            "outcome_rows": outcome_rows,
+            "outcome_left_out": times.left_out,
+            "logrank": logrank,
             "products": network.list_products(session),
             "centers": network.list_centers(session),
             "diagnoses": list(Diagnosis),
@@ -219,6 +265,27 @@ def plot(session: DbSession, actor: PageActor, q: CohortQuery, kind: str = "cif"
             time_label=gettext("Days"),
             cause_names={INFUSED: gettext("infused"), WITHDRAWN: gettext("withdrawn")},
         )
+    return Response(image, media_type="image/svg+xml")
+
+
+@router.get("/outcome.svg")
+def outcome_plot(session: DbSession, actor: PageActor, q: CohortQuery) -> Response:
+    """Kaplan-Meier curves of the chosen outcome per group, with the at-risk table."""
+    times = _outcome(session, _members(session, actor, q), q)
+    if not times.days:
+        raise InvalidInput(
+            _("no patient in this cohort has this end point: nothing to plot"), field="outcome"
+        )
+    image = km_plot(
+        km_by_group(times.days, times.events, times.groups),
+        fmt="svg",
+        title=str(ENDPOINT_TITLES[q.outcome]),
+        time_label=(
+            gettext("Days from the first response")
+            if q.outcome is Endpoint.DOR
+            else gettext("Days from infusion")
+        ),
+    )
     return Response(image, media_type="image/svg+xml")
 
 
