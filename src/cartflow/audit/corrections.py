@@ -33,6 +33,7 @@ from cartflow.audit.service import diff, history, record_event
 from cartflow.auth.actor import Actor
 from cartflow.db.base import utcnow
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.models.records import RecordVersion
 
 ContentOf = Callable[[Any], dict[str, Any]]
@@ -50,7 +51,7 @@ def content_sha256(content: Mapping[str, Any]) -> str:
 
 def require_reason(reason: str) -> str:
     if not reason.strip():
-        raise InvalidInput("a correction needs its reason", field="reason")
+        raise InvalidInput(_("a correction needs its reason"), field="reason")
     return reason.strip()
 
 
@@ -131,7 +132,10 @@ def correct_record(
     before = to_jsonable(content_of(record))
     for key, value in changes.items():
         if not hasattr(record, key):
-            raise InvalidInput(f"{record_type} has no field {key!r}", field=key)
+            raise InvalidInput(
+                _("{record_type} has no field {key!r}", record_type=record_type, key=key),
+                field=key,
+            )
         setattr(record, key, value)
     session.flush()
     after = to_jsonable(content_of(record))
@@ -190,7 +194,7 @@ def supersede(
     row with its `supersedes_id`; the old row stays as it was, readable with its own history."""
     why = require_reason(reason)
     if str(old_id) == str(new_id):
-        raise InvalidInput("a record cannot supersede itself", field="supersedes_id")
+        raise InvalidInput(_("a record cannot supersede itself"), field="supersedes_id")
     record_event(
         session,
         actor=actor.as_audit_actor(),

@@ -29,6 +29,7 @@ from cartflow.auth.actor import Actor
 from cartflow.auth.admin import require_network_admin
 from cartflow.auth.dependencies import require_role
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.models import (
     AuditEvent,
     ElectronicSignature,
@@ -71,7 +72,9 @@ def parse_uuid(record_id: str) -> uuid.UUID:
     try:
         return uuid.UUID(record_id)
     except ValueError:
-        raise InvalidInput(f"{record_id!r} is not a record id (UUID)", field="record_id") from None
+        raise InvalidInput(
+            _("{record_id!r} is not a record id (UUID)", record_id=record_id), field="record_id"
+        ) from None
 
 
 def episode_owned(episode_of: Callable[[Session, str], uuid.UUID | None]) -> Authorize:
@@ -82,7 +85,7 @@ def episode_owned(episode_of: Callable[[Session, str], uuid.UUID | None]) -> Aut
 
         episode_id = episode_of(session, record_id)
         if episode_id is None:
-            raise UnknownRecord(f"no record {record_id}")
+            raise UnknownRecord(_("no record {record_id}", record_id=record_id))
         get_episode(session, actor=actor, episode_id=episode_id)
         return episode_id
 
@@ -105,7 +108,7 @@ def _user(session: Session, actor: Actor, record_id: str) -> object:
     require_network_admin(actor)
     user = session.get(User, parse_uuid(record_id))
     if user is None:
-        raise UnknownRecord(f"no user {record_id}")
+        raise UnknownRecord(_("no user {user_id}", user_id=record_id))
     return user
 
 
@@ -114,7 +117,7 @@ def _reference(model: type[object]) -> Authorize:
         require_role(actor, Role.ADMIN)
         record = session.get(model, parse_uuid(record_id))
         if record is None:
-            raise UnknownRecord(f"no record {record_id}")
+            raise UnknownRecord(_("no record {record_id}", record_id=record_id))
         return record
 
     return authorize
@@ -159,7 +162,12 @@ def read_history(
     if kind is None:
         known = ", ".join(record_kinds())
         raise UnknownRecordType(
-            f"no record type {record_type!r}; known: {known}", field="record_type"
+            _(
+                "no record type {record_type!r}; known: {known}",
+                record_type=record_type,
+                known=known,
+            ),
+            field="record_type",
         )
     if kind.uuid_ids:
         record_id = str(parse_uuid(record_id))

@@ -22,6 +22,7 @@ from cartflow.auth.actor import Actor
 from cartflow.auth.passwords import verify_password
 from cartflow.db.base import utcnow
 from cartflow.errors import Forbidden, InvalidInput
+from cartflow.i18n import _
 from cartflow.models import ElectronicSignature
 
 # The meanings used across the platform; a signature's meaning is shown wherever it is.
@@ -66,9 +67,11 @@ def sign(
 ) -> ElectronicSignature:
     """Sign the record's current content; refuses (writing nothing) when the password is wrong."""
     if not meaning.strip():
-        raise InvalidInput("a signature needs its meaning", field="meaning")
+        raise InvalidInput(_("a signature needs its meaning"), field="meaning")
     if not verify_password(actor.user.password_hash, password):
-        raise SignatureRefused("the password does not match: nothing was signed", field="password")
+        raise SignatureRefused(
+            _("the password does not match: nothing was signed"), field="password"
+        )
     signature = ElectronicSignature(
         signer_id=actor.user.id,
         signer_username=actor.user.username,

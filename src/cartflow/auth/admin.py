@@ -20,17 +20,18 @@ from cartflow.auth.errors import RoleRequired, UserNotFound, UserStateConflict
 from cartflow.auth.service import end_sessions, is_locked
 from cartflow.db.base import utcnow
 from cartflow.errors import InvalidInput
+from cartflow.i18n import _
 from cartflow.models import Role, User
 
 
 def require_network_admin(actor: Actor) -> None:
     if not actor.is_network(Role.ADMIN):
-        raise RoleRequired("managing users needs the network-wide admin role")
+        raise RoleRequired(_("managing users needs the network-wide admin role"))
 
 
 def _reason(reason: str) -> str:
     if not reason.strip():
-        raise InvalidInput("say why", field="reason")
+        raise InvalidInput(_("say why"), field="reason")
     return reason.strip()
 
 
@@ -38,7 +39,7 @@ def get_user(session: Session, *, actor: Actor, user_id: uuid.UUID) -> User:
     require_network_admin(actor)
     user = session.get(User, user_id)
     if user is None:
-        raise UserNotFound(f"no user {user_id}")
+        raise UserNotFound(_("no user {user_id}", user_id=user_id))
     return user
 
 
@@ -46,7 +47,7 @@ def user_by_username(session: Session, *, actor: Actor, username: str) -> User:
     require_network_admin(actor)
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
-        raise UserNotFound(f"no user {username!r}", field="username")
+        raise UserNotFound(_("no user {username!r}", username=username), field="username")
     return user
 
 
@@ -64,12 +65,13 @@ def deactivate_user(session: Session, *, actor: Actor, user: User, reason: str) 
     why = _reason(reason)
     if user.id == actor.id:
         raise UserStateConflict(
-            "you cannot deactivate your own account; ask another administrator",
+            _("you cannot deactivate your own account; ask another administrator"),
             code="USER-SELF-DEACTIVATION",
         )
     if not user.is_active:
         raise UserStateConflict(
-            f"user {user.username!r} is already deactivated", code="USER-ALREADY-INACTIVE"
+            _("user {username!r} is already deactivated", username=user.username),
+            code="USER-ALREADY-INACTIVE",
         )
     user.is_active = False
     ended = end_sessions(session, user_id=user.id)
@@ -91,7 +93,9 @@ def unlock_user(session: Session, *, actor: Actor, user: User, reason: str) -> U
     require_network_admin(actor)
     why = _reason(reason)
     if not is_locked(user) and user.failed_logins == 0:
-        raise UserStateConflict(f"user {user.username!r} is not locked", code="USER-NOT-LOCKED")
+        raise UserStateConflict(
+            _("user {username!r} is not locked", username=user.username), code="USER-NOT-LOCKED"
+        )
     before = {"locked_until": user.locked_until, "failed_logins": user.failed_logins}
     user.locked_until = None
     user.failed_logins = 0

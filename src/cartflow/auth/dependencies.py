@@ -34,6 +34,7 @@ from cartflow.auth.service import (
 from cartflow.config import Settings
 from cartflow.db.session import DbSession, session_scope
 from cartflow.errors import CartflowError, Unauthorized
+from cartflow.i18n import _
 from cartflow.models import AuthSession, Role, User
 
 SESSION_COOKIE = "cartflow_session"
@@ -128,7 +129,7 @@ async def current_user(request: Request, session: DbSession) -> AsyncIterator[Us
     # costs a scan measurable CPU (docs/operations.md); this one hands off once.
     token = request_token(request)
     if token is None:
-        raise Unauthorized("log in first: send 'Authorization: Bearer <token>'")
+        raise Unauthorized(_("log in first: send 'Authorization: Bearer <token>'"))
     settings: Settings = request.app.state.settings
     idle = dt.timedelta(minutes=settings.session_idle_minutes)
     user = await run_in_threadpool(_authenticate, session, token, idle)
@@ -162,4 +163,4 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 def require_role(actor: Actor, *roles: Role) -> None:
     if not actor.has_role(*roles):
         names = ", ".join(r.value for r in roles)
-        raise RoleRequired(f"this action needs one of the roles: {names}")
+        raise RoleRequired(_("this action needs one of the roles: {names}", names=names))

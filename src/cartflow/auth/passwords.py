@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from cartflow.errors import InvalidInput
+from cartflow.i18n import Message, _
 
 _hasher = PasswordHasher()
 
@@ -108,22 +109,22 @@ def _is_sequential(text: str) -> bool:
     return any(text in seq or text in seq[::-1] for seq in _SEQUENCES)
 
 
-def password_problem(password: str, *, username: str) -> str | None:
+def password_problem(password: str, *, username: str) -> Message | None:
     """Why the password is refused, or None when it meets the policy."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"password must be at least {MIN_PASSWORD_LENGTH} characters"
+        return _("password must be at least {n} characters", n=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"password must be at most {MAX_PASSWORD_LENGTH} characters"
+        return _("password must be at most {n} characters", n=MAX_PASSWORD_LENGTH)
     folded = password.casefold()
     name = username.casefold()
     if len(name) >= 3 and (name in folded or name[::-1] in folded):
-        return "password must not contain the username"
+        return _("password must not contain the username")
     if folded in COMMON_PASSWORDS:
-        return "password is one of the most common passwords; choose another"
+        return _("password is one of the most common passwords; choose another")
     if len(set(folded)) < MIN_DISTINCT_CHARACTERS:
-        return "password repeats too few characters; choose another"
+        return _("password repeats too few characters; choose another")
     if _is_sequential(folded):
-        return "password is a run of consecutive keys or letters; choose another"
+        return _("password is a run of consecutive keys or letters; choose another")
     return None
 
 

@@ -90,9 +90,13 @@ def create_user(
 ) -> User:
     check_password_policy(password, username=username)
     if not grants:
-        raise InvalidInput("a user needs at least one role", field="roles")
+        raise InvalidInput(_("a user needs at least one role"), field="roles")
     if session.execute(select(User.id).where(User.username == username)).first():
-        raise Conflict(f"username {username!r} is taken", code="USER-EXISTS", field="username")
+        raise Conflict(
+            _("username {username!r} is taken", username=username),
+            code="USER-EXISTS",
+            field="username",
+        )
     user = User(
         username=username,
         full_name=full_name,
@@ -122,23 +126,29 @@ def _assignment(session: Session, grant: RoleGrant) -> RoleAssignment:
             select(TreatmentCenter.id).where(TreatmentCenter.code == grant.center_code)
         ).scalar_one_or_none()
         if center_id is None:
-            raise InvalidInput(f"unknown center code {grant.center_code!r}", field="center")
+            raise InvalidInput(
+                _("unknown center code {code!r}", code=grant.center_code), field="center"
+            )
     if grant.site_code is not None:
         site_id = session.execute(
             select(ManufacturingSite.id).where(ManufacturingSite.code == grant.site_code)
         ).scalar_one_or_none()
         if site_id is None:
-            raise InvalidInput(f"unknown site code {grant.site_code!r}", field="site")
+            raise InvalidInput(_("unknown site code {code!r}", code=grant.site_code), field="site")
     if grant.role in CENTER_ROLES and center_id is None:
-        raise InvalidInput(f"role {grant.role.value} must be scoped to a center", field="center")
+        raise InvalidInput(
+            _("role {role} must be scoped to a center", role=grant.role.value), field="center"
+        )
     if grant.role in SITE_ROLES and site_id is None:
-        raise InvalidInput(f"role {grant.role.value} must be scoped to a site", field="site")
+        raise InvalidInput(
+            _("role {role} must be scoped to a site", role=grant.role.value), field="site"
+        )
     if center_id is not None and site_id is not None:
-        raise InvalidInput("a role is scoped to a center or a site, not both", field="site")
+        raise InvalidInput(_("a role is scoped to a center or a site, not both"), field="site")
     if grant.role in CENTER_ROLES and site_id is not None:
-        raise InvalidInput(f"role {grant.role.value} is a center role", field="site")
+        raise InvalidInput(_("role {role} is a center role", role=grant.role.value), field="site")
     if grant.role in SITE_ROLES and center_id is not None:
-        raise InvalidInput(f"role {grant.role.value} is a site role", field="center")
+        raise InvalidInput(_("role {role} is a site role", role=grant.role.value), field="center")
     return RoleAssignment(role=grant.role, center_id=center_id, site_id=site_id)
 
 
@@ -167,19 +177,21 @@ def login(
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.is_active:
         # Same message for unknown and disabled users: do not reveal which usernames exist.
-        return LoginOutcome(None, None, InvalidCredentials("wrong username or password"))
+        return LoginOutcome(None, None, InvalidCredentials(_("wrong username or password")))
     if is_locked(user, now=now):
         return LoginOutcome(
             None,
             None,
             AccountLocked(
-                "too many wrong passwords: the account is locked; try again later "
-                "or ask an administrator to unlock it"
+                _(
+                    "too many wrong passwords: the account is locked; try again later "
+                    "or ask an administrator to unlock it"
+                )
             ),
         )
     if not verify_password(user.password_hash, password):
         register_failed_password(session, user=user, policy=policy, what="log-in", now=now)
-        return LoginOutcome(None, None, InvalidCredentials("wrong username or password"))
+        return LoginOutcome(None, None, InvalidCredentials(_("wrong username or password")))
     user.failed_logins = 0
     user.locked_until = None
     token = secrets.token_urlsafe(32)
@@ -260,10 +272,10 @@ def change_password(
     see `auth.dependencies`); the new one must meet the policy; the other sessions end."""
     user = actor.user
     if not verify_password(user.password_hash, old_password):
-        raise WrongPassword("the current password does not match", field="old_password")
+        raise WrongPassword(_("the current password does not match"), field="old_password")
     check_password_policy(new_password, username=user.username)
     if verify_password(user.password_hash, new_password):
-        raise InvalidInput("the new password must differ from the current one", field="password")
+        raise InvalidInput(_("the new password must differ from the current one"), field="password")
     user.password_hash = hash_password(new_password)
     ended = end_sessions(session, user_id=user.id, keep_token=current_token)
     record_event(
@@ -306,12 +318,12 @@ def authenticate(session: Session, *, token: str, idle: dt.timedelta) -> User:
         select(AuthSession).where(AuthSession.token_sha256 == token_digest(token))
     ).scalar_one_or_none()
     if auth is None or auth.revoked_at is not None:
-        raise SessionExpired("not logged in, or the session has ended")
+        raise SessionExpired(_("not logged in, or the session has ended"))
     if auth.expires_at <= now or auth.last_seen_at + idle <= now:
-        raise SessionExpired("the session has expired; log in again")
+        raise SessionExpired(_("the session has expired; log in again"))
     user = session.get(User, auth.user_id)
     if user is None or not user.is_active:
-        raise SessionExpired("the account is no longer active")
+        raise SessionExpired(_("the account is no longer active"))
     if now - auth.last_seen_at > _TOUCH_INTERVAL:
         auth.last_seen_at = now
     return user

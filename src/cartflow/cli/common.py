@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from cartflow.i18n import Message
+from cartflow.i18n import Message, _, gettext
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ def read_password(password_stdin: bool) -> str:
 
     if password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    return getpass.getpass("Password: ")
+    return getpass.getpass(gettext("Password: "))
 
 
 def cli_actor(session: Session, *, username: str, password: str) -> Actor:
@@ -44,9 +44,11 @@ def cli_actor(session: Session, *, username: str, password: str) -> Actor:
 
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.is_active:
-        fail("wrong username or password")
+        fail(_("wrong username or password"))
     if is_locked(user):
-        fail("too many wrong passwords: the account is locked; ask an administrator to unlock it")
+        fail(
+            _("too many wrong passwords: the account is locked; ask an administrator to unlock it")
+        )
     if not verify_password(user.password_hash, password):
         # The command is refused and rolled back, but the failed attempt must stay counted: the
         # one commit outside db/session.py, for the same reason as the log-in refusal's.
@@ -56,5 +58,5 @@ def cli_actor(session: Session, *, username: str, password: str) -> Actor:
             session, user=user, policy=LockoutPolicy.from_settings(), what="command-line"
         )
         session.commit()
-        fail("wrong username or password")
+        fail(_("wrong username or password"))
     return Actor(user)

@@ -19,6 +19,7 @@ from cartflow.db.engine import make_engine
 from cartflow.db.migrate import upgrade
 from cartflow.db.session import make_sessionmaker, session_scope
 from cartflow.demo.seed import DEMO_PASSWORD, DemoLogin, seed_demo
+from cartflow.i18n import _, gettext
 from cartflow.models import RoleAssignment, User
 
 
@@ -35,20 +36,20 @@ def demo(
     url = make_url(settings.database_url)
     if reset:
         if url.get_backend_name() != "sqlite" or not url.database:
-            fail("--reset deletes only a SQLite demo database file")
+            fail(_("--reset deletes only a SQLite demo database file"))
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
     try:
         upgrade(settings.database_url)
     except OperationalError as exc:
-        fail(f"cannot reach the database: {str(exc.orig).splitlines()[0]}")
+        fail(_("cannot reach the database: {error}", error=str(exc.orig).splitlines()[0]))
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine)
     with session_scope(factory) as session:
         seeded = session.execute(select(func.count(User.id))).scalar_one() > 0
     if not seeded:
         with Progress(console=console, transient=True) as bar:
-            task = bar.add_task("Seeding the demo network", total=episodes)
+            task = bar.add_task(gettext("Seeding the demo network"), total=episodes)
             with session_scope(factory) as session:
                 seed_demo(
                     session,
@@ -59,18 +60,22 @@ def demo(
     with session_scope(factory) as session:
         logins = _logins(session)
     engine.dispose()
-    table = Table(title=f"Demo log-ins (password for all: {DEMO_PASSWORD})")
+    table = Table(
+        title=gettext("Demo log-ins (password for all: {password})", password=DEMO_PASSWORD)
+    )
     for column in ("username", "role", "scope"):
         table.add_column(column)
     for login in logins:
         table.add_row(login.username, login.role, login.scope)
     console.print(table)
-    console.print("All patients in the demo are synthetic.")
+    console.print(gettext("All patients in the demo are synthetic."))
     if no_serve:
         return
     console.print(
-        f"Serving on http://{host or settings.host}:{port or settings.port}/ "
-        "(API documentation at /docs)"
+        gettext(
+            "Serving on {url} (API documentation at /docs)",
+            url=f"http://{host or settings.host}:{port or settings.port}/",
+        )
     )
     serve(host=host, port=port, workers=1)
 

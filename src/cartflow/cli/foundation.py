@@ -18,6 +18,7 @@ from cartflow.db.engine import make_engine
 from cartflow.db.migrate import upgrade
 from cartflow.db.session import make_sessionmaker, session_scope
 from cartflow.errors import CartflowError
+from cartflow.i18n import _
 from cartflow.models import Role
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def _settings() -> Settings:
     try:
         return get_settings()
     except ValueError as exc:
-        fail(f"configuration error: {exc}".splitlines()[0])
+        fail(_("configuration error: {error}", error=str(exc).splitlines()[0]))
 
 
 @db_app.command("upgrade")
@@ -45,26 +46,26 @@ def db_upgrade(revision: str = typer.Argument("heads")) -> None:
     try:
         upgrade(settings.database_url, revision)
     except OperationalError as exc:
-        fail(f"cannot reach the database: {str(exc.orig).splitlines()[0]}")
-    typer.echo(f"database at revision {revision}")
+        fail(_("cannot reach the database: {error}", error=str(exc.orig).splitlines()[0]))
+    typer.echo(_("database at revision {revision}", revision=revision))
 
 
 def _parse_grant(text: str) -> RoleGrant:
     """ROLE, ROLE@center:CODE or ROLE@site:CODE."""
-    role_name, _, scope = text.partition("@")
+    role_name, _sep, scope = text.partition("@")
     try:
         role = Role(role_name)
     except ValueError:
         known = ", ".join(r.value for r in Role)
-        fail(f"--role: unknown role {role_name!r}; known: {known}")
+        fail(_("--role: unknown role {role!r}; known: {known}", role=role_name, known=known))
     if not scope:
         return RoleGrant(role)
-    kind, _, code = scope.partition(":")
+    kind, _sep, code = scope.partition(":")
     if kind == "center" and code:
         return RoleGrant(role, center_code=code)
     if kind == "site" and code:
         return RoleGrant(role, site_code=code)
-    fail(f"--role: scope must be center:CODE or site:CODE, not {scope!r}")
+    fail(_("--role: scope must be center:CODE or site:CODE, not {scope!r}", scope=scope))
 
 
 @user_app.command("add")
@@ -95,11 +96,17 @@ def user_add(
                 grants=grants,
                 locale=locale,
             )
-            typer.echo(f"created user {user.username} ({', '.join(r for r in role)})")
+            typer.echo(
+                _(
+                    "created user {username} ({roles})",
+                    username=user.username,
+                    roles=", ".join(role),
+                )
+            )
     except CartflowError as exc:
         fail(f"{exc.field + ': ' if exc.field else ''}{exc.message}")
     except OperationalError as exc:
-        fail(f"cannot use the database: {str(exc.orig).splitlines()[0]}")
+        fail(_("cannot use the database: {error}", error=str(exc.orig).splitlines()[0]))
     finally:
         engine.dispose()
 
@@ -116,11 +123,16 @@ def audit_verify() -> None:
         engine.dispose()
     if not result.ok:
         typer.echo(
-            f"audit chain BROKEN at event {result.first_broken_id}: {result.problem} "
-            f"({result.verified} events verified before it)"
+            _(
+                "audit chain BROKEN at event {event}: {problem} "
+                "({verified} events verified before it)",
+                event=result.first_broken_id,
+                problem=result.problem,
+                verified=result.verified,
+            )
         )
         raise typer.Exit(1)
-    typer.echo(f"audit chain verified: {result.verified} events")
+    typer.echo(_("audit chain verified: {verified} events", verified=result.verified))
 
 
 def _run_as_user(
@@ -136,7 +148,7 @@ def _run_as_user(
     except CartflowError as exc:
         fail(f"{exc.field + ': ' if exc.field else ''}{exc.message}")
     except OperationalError as exc:
-        fail(f"cannot use the database: {str(exc.orig).splitlines()[0]}")
+        fail(_("cannot use the database: {error}", error=str(exc.orig).splitlines()[0]))
     finally:
         engine.dispose()
 
@@ -161,7 +173,7 @@ def user_deactivate(
     def work(session: Session, actor: Actor) -> None:
         user = admin.user_by_username(session, actor=actor, username=username)
         admin.deactivate_user(session, actor=actor, user=user, reason=reason)
-        typer.echo(f"deactivated user {username}")
+        typer.echo(_("deactivated user {username}", username=username))
 
     _run_as_user(acting, password_stdin, work)
 
@@ -179,7 +191,7 @@ def user_unlock(
     def work(session: Session, actor: Actor) -> None:
         user = admin.user_by_username(session, actor=actor, username=username)
         admin.unlock_user(session, actor=actor, user=user, reason=reason)
-        typer.echo(f"unlocked user {username}")
+        typer.echo(_("unlocked user {username}", username=username))
 
     _run_as_user(acting, password_stdin, work)
 
@@ -204,7 +216,7 @@ def user_list() -> None:
                 roles = ",".join(sorted(a.role.value for a in user.roles))
                 typer.echo(f"{user.username}\t{status}\t{roles}\t{user.full_name}")
     except OperationalError as exc:
-        fail(f"cannot use the database: {str(exc.orig).splitlines()[0]}")
+        fail(_("cannot use the database: {error}", error=str(exc.orig).splitlines()[0]))
     finally:
         engine.dispose()
 

@@ -12,6 +12,7 @@ from cartflow.config import get_settings
 from cartflow.db.engine import make_engine
 from cartflow.db.session import make_sessionmaker, session_scope
 from cartflow.errors import CartflowError
+from cartflow.i18n import _
 
 
 def _verify(database_url: str) -> int:
@@ -23,7 +24,12 @@ def _verify(database_url: str) -> int:
         engine.dispose()
     if not result.ok:
         typer.echo(
-            f"audit chain BROKEN at event {result.first_broken_id}: {result.problem}", err=True
+            _(
+                "audit chain BROKEN at event {event}: {problem}",
+                event=result.first_broken_id,
+                problem=result.problem,
+            ),
+            err=True,
         )
         raise typer.Exit(1)
     return result.verified
@@ -38,7 +44,7 @@ def backup(file: Path = typer.Argument(..., help="where to write the backup")) -
         run_backup(url, file)
     except CartflowError as exc:
         fail(exc.message)
-    typer.echo(f"backed up to {file}")
+    typer.echo(_("backed up to {file}", file=file))
 
 
 def restore(
@@ -47,7 +53,7 @@ def restore(
 ) -> None:
     """Replace the database with a backup, then verify the restored audit chain."""
     if not yes:
-        fail("restore replaces every record in the database: add --yes to confirm")
+        fail(_("restore replaces every record in the database: add --yes to confirm"))
     url = get_settings().database_url
     try:
         from cartflow.operations.backup import restore as run_restore
@@ -56,4 +62,10 @@ def restore(
     except CartflowError as exc:
         fail(exc.message)
     verified = _verify(url)
-    typer.echo(f"restored from {file}; audit chain verified: {verified} events")
+    typer.echo(
+        _(
+            "restored from {file}; audit chain verified: {verified} events",
+            file=file,
+            verified=verified,
+        )
+    )

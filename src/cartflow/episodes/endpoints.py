@@ -119,7 +119,7 @@ def episode_transitions(
 ) -> list[TransitionOut]:
     episode = service.get_episode(session, actor=actor, episode_id=episode_id)
     return [
-        TransitionOut(name=t.name, target=t.target, description=t.description)
+        TransitionOut(name=t.name, target=t.target, description=str(t.description))
         for t in workflow.available_transitions(episode.state)
     ]
 

@@ -23,6 +23,7 @@ from cartflow.auth.scope import can_read_patients, patient_scope
 from cartflow.episodes.errors import PatientNotFound
 from cartflow.episodes.schemas import PatientCreate, PatientUpdate
 from cartflow.errors import Conflict, InvalidInput
+from cartflow.i18n import _
 from cartflow.models import Diagnosis, Patient, Role, TreatmentCenter
 
 _PSEUDONYM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the bedside
@@ -53,17 +54,18 @@ def register_patient(
         ).scalar_one_or_none()
         if center_id is None or center_id not in centers:
             raise InvalidInput(
-                f"you do not coordinate at a center with code {data.center!r}", field="center"
+                _("you do not coordinate at a center with code {code!r}", code=data.center),
+                field="center",
             )
     elif len(centers) == 1:
         (center_id,) = centers
     else:
-        raise InvalidInput("you coordinate at several centers: name the center", field="center")
+        raise InvalidInput(_("you coordinate at several centers: name the center"), field="center")
     if session.execute(
         select(Patient.id).where(Patient.center_id == center_id, Patient.mrn == data.mrn)
     ).first():
         raise Conflict(
-            f"a patient with MRN {data.mrn!r} is already registered at this center",
+            _("a patient with MRN {mrn!r} is already registered at this center", mrn=data.mrn),
             code="PATIENT-MRN-EXISTS",
             field="mrn",
         )
@@ -88,12 +90,12 @@ def register_patient(
 
 def get_patient(session: Session, *, actor: Actor, patient_id: uuid.UUID) -> Patient:
     if not can_read_patients(actor):
-        raise RoleRequired("reading patient records needs a clinical role at a treatment center")
+        raise RoleRequired(_("reading patient records needs a clinical role at a treatment center"))
     patient = session.execute(
         select(Patient).where(Patient.id == patient_id, patient_scope(actor))
     ).scalar_one_or_none()
     if patient is None:
-        raise PatientNotFound(f"no patient {patient_id}")
+        raise PatientNotFound(_("no patient {patient_id}", patient_id=patient_id))
     return patient
 
 
@@ -102,7 +104,7 @@ def update_patient(
 ) -> Patient:
     patient = get_patient(session, actor=actor, patient_id=patient_id)
     if patient.center_id not in actor.center_ids(Role.COORDINATOR, Role.CLINICIAN):
-        raise RoleRequired("correcting a patient record needs a coordinator or clinician")
+        raise RoleRequired(_("correcting a patient record needs a coordinator or clinician"))
     # A correction: the previous values stay readable as a superseded version (audit.corrections).
     correct_record(
         session,
@@ -127,7 +129,7 @@ def list_patients(
     session: Session, *, actor: Actor, filters: PatientFilter, limit: int, offset: int
 ) -> tuple[list[Patient], int]:
     if not can_read_patients(actor):
-        raise RoleRequired("reading patient records needs a clinical role at a treatment center")
+        raise RoleRequired(_("reading patient records needs a clinical role at a treatment center"))
     conditions = [patient_scope(actor)]
     if filters.diagnosis is not None:
         conditions.append(Patient.diagnosis == filters.diagnosis)

@@ -7,6 +7,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from cartflow.i18n import gettext
 from cartflow.models import Diagnosis, DiseaseStatus, EpisodeState, Sex, WithdrawalReason
 
 
@@ -28,9 +29,9 @@ class PatientCreate(BaseModel):
     @model_validator(mode="after")
     def _born_in_the_past(self) -> PatientCreate:
         if self.date_of_birth > dt.date.today():  # noqa: DTZ011 - a calendar date, not a time
-            raise ValueError("date_of_birth is in the future")
+            raise ValueError(gettext("date_of_birth is in the future"))
         if self.date_of_birth.year < 1900:
-            raise ValueError("date_of_birth is before 1900")
+            raise ValueError(gettext("date_of_birth is before 1900"))
         return self
 
 
@@ -75,7 +76,7 @@ class EpisodeCreate(BaseModel):
             self.latest_infusion_date is not None
             and self.latest_infusion_date <= self.earliest_apheresis_date
         ):
-            raise ValueError("latest_infusion_date must be after earliest_apheresis_date")
+            raise ValueError(gettext("latest_infusion_date must be after earliest_apheresis_date"))
         return self
 
 

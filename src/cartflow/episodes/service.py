@@ -27,6 +27,7 @@ from cartflow.episodes.errors import EpisodeNotFound, TransitionRefused, Unknown
 from cartflow.episodes.patients import get_patient
 from cartflow.episodes.schemas import EpisodeCreate, EpisodeOut, TransitionRequest
 from cartflow.errors import Conflict, InvalidInput
+from cartflow.i18n import _
 from cartflow.identity.isbt128 import ChainOfIdentityId, make_coi
 from cartflow.identity.sequences import next_sequence
 from cartflow.models import (
@@ -66,12 +67,14 @@ def refer_episode(
     require_role(actor, Role.COORDINATOR)
     patient = get_patient(session, actor=actor, patient_id=data.patient_id)
     if patient.center_id not in actor.center_ids(Role.COORDINATOR):
-        raise RoleRequired("only a coordinator of the patient's center can refer them")
+        raise RoleRequired(_("only a coordinator of the patient's center can refer them"))
     product = session.execute(
         select(Product).where(Product.code == data.product)
     ).scalar_one_or_none()
     if product is None or not product.active:
-        raise InvalidInput(f"unknown or inactive product {data.product!r}", field="product")
+        raise InvalidInput(
+            _("unknown or inactive product {code!r}", code=data.product), field="product"
+        )
     open_episode = session.execute(
         select(Episode.id).where(
             Episode.patient_id == patient.id,
@@ -80,7 +83,7 @@ def refer_episode(
     ).first()
     if open_episode is not None:
         raise Conflict(
-            "the patient already has an open episode; close or withdraw it first",
+            _("the patient already has an open episode; close or withdraw it first"),
             code="EPISODE-ALREADY-OPEN",
         )
     site = session.get(ManufacturingSite, product.manufacturing_site_id)
@@ -114,7 +117,7 @@ def refer_episode(
 
 def get_episode(session: Session, *, actor: Actor, episode_id: uuid.UUID) -> Episode:
     if not can_read_episodes(actor):
-        raise RoleRequired("reading episodes needs a role at a center or a manufacturing site")
+        raise RoleRequired(_("reading episodes needs a role at a center or a manufacturing site"))
     episode = (
         session.execute(
             _with_relations(select(Episode)).where(Episode.id == episode_id, episode_scope(actor))
@@ -123,7 +126,7 @@ def get_episode(session: Session, *, actor: Actor, episode_id: uuid.UUID) -> Epi
         .scalar_one_or_none()
     )
     if episode is None:
-        raise EpisodeNotFound(f"no episode {episode_id}")
+        raise EpisodeNotFound(_("no episode {episode_id}", episode_id=episode_id))
     return episode
 
 
@@ -141,7 +144,7 @@ def list_episodes(
     session: Session, *, actor: Actor, filters: EpisodeFilter, limit: int, offset: int
 ) -> tuple[list[Episode], int]:
     if not can_read_episodes(actor):
-        raise RoleRequired("reading episodes needs a role at a center or a manufacturing site")
+        raise RoleRequired(_("reading episodes needs a role at a center or a manufacturing site"))
     conditions = [episode_scope(actor)]
     if filters.state is not None:
         conditions.append(Episode.state == filters.state)
@@ -206,18 +209,31 @@ def apply_transition(
     if transition is None:
         known = ", ".join(sorted(workflow.TRANSITIONS))
         raise UnknownTransition(
-            f"unknown transition {request.transition!r}; known: {known}", field="transition"
+            _(
+                "unknown transition {transition!r}; known: {known}",
+                transition=request.transition,
+                known=known,
+            ),
+            field="transition",
         )
     episode = get_episode(session, actor=actor, episode_id=episode_id)
     if not roles_on_episode(actor, episode) & transition.roles:
         names = ", ".join(sorted(r.value for r in transition.roles))
         raise RoleRequired(
-            f"'{transition.name}' needs one of the roles {names} for this episode's center or site"
+            _(
+                "'{transition}' needs one of the roles {names} for this episode's center or site",
+                transition=transition.name,
+                names=names,
+            )
         )
     if request.expected_version is not None and request.expected_version != episode.version:
         raise Conflict(
-            f"the episode changed since you read it (version {episode.version}, "
-            f"you had {request.expected_version}); reload and try again",
+            _(
+                "the episode changed since you read it (version {version}, "
+                "you had {expected}); reload and try again",
+                version=episode.version,
+                expected=request.expected_version,
+            ),
             code="EPISODE-STALE",
         )
     moment = now or utcnow()
@@ -231,7 +247,10 @@ def apply_transition(
         episode_facts(episode, today=moment.date()), inputs, on_behalf_of=on_behalf_of
     )
     if isinstance(decision, workflow.Denied):
-        raise TransitionRefused(f"{decision.code}: {decision.message}", code=decision.code)
+        raise TransitionRefused(
+            _("{code}: {message}", code=decision.code, message=decision.message),
+            code=decision.code,
+        )
 
     before = _audit_snapshot(episode)
     from_state = episode.state

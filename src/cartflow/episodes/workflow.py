@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cartflow.i18n import Message, _, gettext
 from cartflow.models import Diagnosis, EpisodeState, Role, WithdrawalReason
 
 S = EpisodeState
@@ -25,7 +26,8 @@ class Allowed:
 @dataclass(frozen=True)
 class Denied:
     code: str
-    message: str
+    # Shown in the reader's language; a plain str is taken as already written for them.
+    message: str | Message
     allowed: bool = False
 
 
@@ -75,23 +77,37 @@ def guard_eligibility(facts: EpisodeFacts, _request: TransitionInput) -> Decisio
     (per the product's configured indications, taken from its label or protocol)."""
     rules = [r for r in facts.indications if r.diagnosis is facts.diagnosis]
     if not rules:
-        return Denied("ELIG-001", f"the product is not indicated for {facts.diagnosis.value}")
+        return Denied(
+            "ELIG-001",
+            _("the product is not indicated for {diagnosis}", diagnosis=facts.diagnosis.value),
+        )
     age = facts.patient_age_years
     if not any(
         r.min_age_years <= age and (r.max_age_years is None or age <= r.max_age_years)
         for r in rules
     ):
         limits = "; ".join(
-            f"{r.min_age_years}-{r.max_age_years if r.max_age_years is not None else ''} years"
+            gettext(
+                "{low}-{high} years",
+                low=r.min_age_years,
+                high=r.max_age_years if r.max_age_years is not None else "",
+            )
             for r in rules
         )
-        return Denied("ELIG-002", f"patient age {age} is outside the indication ({limits})")
+        return Denied(
+            "ELIG-002",
+            _("patient age {age} is outside the indication ({limits})", age=age, limits=limits),
+        )
     if not any(facts.prior_lines_of_therapy >= r.min_prior_lines for r in rules):
         needed = min(r.min_prior_lines for r in rules)
         return Denied(
             "ELIG-003",
-            f"the indication needs at least {needed} prior lines of therapy; "
-            f"the patient has {facts.prior_lines_of_therapy}",
+            _(
+                "the indication needs at least {needed} prior lines of therapy; "
+                "the patient has {lines}",
+                needed=needed,
+                lines=facts.prior_lines_of_therapy,
+            ),
         )
     return ALLOWED
 
@@ -100,38 +116,41 @@ def guard_book_slot(facts: EpisodeFacts, request: TransitionInput) -> Decision:
     """A booking names the apheresis date, not before the patient's earliest date or today."""
     day = request.planned_apheresis_date
     if day is None:
-        return Denied("BOOK-001", "booking a slot needs planned_apheresis_date")
+        return Denied("BOOK-001", _("booking a slot needs planned_apheresis_date"))
     if day < facts.earliest_apheresis_date:
         return Denied(
             "BOOK-002",
-            f"apheresis on {day} is before the patient's earliest date "
-            f"{facts.earliest_apheresis_date}",
+            _(
+                "apheresis on {day} is before the patient's earliest date {earliest}",
+                day=day,
+                earliest=facts.earliest_apheresis_date,
+            ),
         )
     if day < facts.today:
-        return Denied("BOOK-003", f"apheresis on {day} is in the past")
+        return Denied("BOOK-003", _("apheresis on {day} is in the past", day=day))
     if request.planned_infusion_date is not None and request.planned_infusion_date <= day:
-        return Denied("BOOK-004", "the planned infusion date must come after apheresis")
+        return Denied("BOOK-004", _("the planned infusion date must come after apheresis"))
     return ALLOWED
 
 
 def guard_collection(facts: EpisodeFacts, _request: TransitionInput) -> Decision:
     """Cells are collected only into containers labelled with the episode's chain of identity."""
     if not facts.has_chain_of_identity:
-        return Denied("APH-001", "the episode has no chain of identity identifier to label with")
+        return Denied("APH-001", _("the episode has no chain of identity identifier to label with"))
     return ALLOWED
 
 
 def guard_reason_required(_facts: EpisodeFacts, request: TransitionInput) -> Decision:
     if not request.reason.strip():
-        return Denied("REASON-001", "this step needs a reason")
+        return Denied("REASON-001", _("this step needs a reason"))
     return ALLOWED
 
 
 def guard_withdrawal(_facts: EpisodeFacts, request: TransitionInput) -> Decision:
     if request.withdrawal_reason is None:
-        return Denied("WD-001", "withdrawal needs withdrawal_reason (e.g. death, progression)")
+        return Denied("WD-001", _("withdrawal needs withdrawal_reason (e.g. death, progression)"))
     if request.withdrawal_reason is WithdrawalReason.OTHER and not request.reason.strip():
-        return Denied("WD-002", "withdrawal for 'other' needs a reason in words")
+        return Denied("WD-002", _("withdrawal for 'other' needs a reason in words"))
     return ALLOWED
 
 
@@ -142,7 +161,7 @@ class Transition:
     target: EpisodeState
     roles: frozenset[Role]
     guard: Guard = no_guard
-    description: str = ""
+    description: Message | str = ""
     extra_guards: tuple[Guard, ...] = field(default=())
     # A step that needs more than a state change (a signed disposition, a two-person bedside
     # check, a scanned hand-off) is owned by that domain's service: the generic transition
@@ -154,13 +173,23 @@ class Transition:
     ) -> Decision:
         if self.owner is not None and on_behalf_of != self.owner:
             return Denied(
-                "STATE-002", f"'{self.name}' is recorded through {self.owner}, not directly"
+                "STATE-002",
+                _(
+                    "'{transition}' is recorded through {owner}, not directly",
+                    transition=self.name,
+                    owner=self.owner,
+                ),
             )
         if facts.state not in self.sources:
             allowed = ", ".join(sorted(s.value for s in self.sources))
             return Denied(
                 "STATE-001",
-                f"'{self.name}' is allowed only from {allowed}; the episode is {facts.state.value}",
+                _(
+                    "'{transition}' is allowed only from {allowed}; the episode is {state}",
+                    transition=self.name,
+                    allowed=allowed,
+                    state=facts.state.value,
+                ),
             )
         for guard in (self.guard, *self.extra_guards):
             decision = guard(facts, request)
@@ -194,7 +223,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.ELIGIBLE,
             frozenset({R.COORDINATOR, R.CLINICIAN}),
             guard_eligibility,
-            "The treating team confirms the patient meets the product's indication.",
+            _("The treating team confirms the patient meets the product's indication."),
             owner="clinical",
         ),
         Transition(
@@ -203,7 +232,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.SLOT_BOOKED,
             frozenset({R.COORDINATOR, R.PLANNER}),
             guard_book_slot,
-            "An apheresis date and a manufacturing slot are booked.",
+            _("An apheresis date and a manufacturing slot are booked."),
             owner="scheduling",
         ),
         Transition(
@@ -212,7 +241,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.APHERESIS_COLLECTED,
             frozenset({R.APHERESIS_NURSE}),
             guard_collection,
-            "The patient's cells are collected and labelled.",
+            _("The patient's cells are collected and labelled."),
             owner="custody",
         ),
         Transition(
@@ -220,7 +249,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({S.APHERESIS_COLLECTED}),
             S.IN_MANUFACTURING,
             frozenset({R.PLANNER}),
-            description="The site receives the cells and starts a batch.",
+            description=_("The site receives the cells and starts a batch."),
             owner="manufacturing",
         ),
         Transition(
@@ -228,7 +257,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({S.IN_MANUFACTURING}),
             S.QC,
             frozenset({R.PLANNER, R.QC_ANALYST}),
-            description="The product is cryopreserved and its release testing begins.",
+            description=_("The product is cryopreserved and its release testing begins."),
             owner="manufacturing",
         ),
         Transition(
@@ -236,7 +265,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({S.QC}),
             S.RELEASED,
             frozenset({R.QUALIFIED_PERSON}),
-            description="The qualified person releases the product.",
+            description=_("The qualified person releases the product."),
             owner="manufacturing",
         ),
         Transition(
@@ -245,7 +274,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.APHERESIS_COLLECTED,
             frozenset({R.PLANNER, R.QUALIFIED_PERSON}),
             guard_reason_required,
-            "A failed batch goes back for a new manufacturing run.",
+            _("A failed batch goes back for a new manufacturing run."),
             owner="manufacturing",
         ),
         Transition(
@@ -253,7 +282,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({S.RELEASED}),
             S.SHIPPED,
             frozenset({R.COURIER}),
-            description="The frozen product leaves the site in a dry shipper.",
+            description=_("The frozen product leaves the site in a dry shipper."),
             owner="custody",
         ),
         Transition(
@@ -261,7 +290,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({S.SHIPPED}),
             S.RECEIVED,
             frozenset({R.COORDINATOR, R.APHERESIS_NURSE, R.CLINICIAN}),
-            description="The center receives the shipper and stores the product.",
+            description=_("The center receives the shipper and stores the product."),
             owner="custody",
         ),
         Transition(
@@ -269,7 +298,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({S.RECEIVED}),
             S.LYMPHODEPLETION,
             frozenset({R.CLINICIAN}),
-            description="Lymphodepleting chemotherapy starts (product on site, released).",
+            description=_("Lymphodepleting chemotherapy starts (product on site, released)."),
             owner="clinical",
         ),
         Transition(
@@ -277,7 +306,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({S.LYMPHODEPLETION}),
             S.INFUSED,
             frozenset({R.CLINICIAN}),
-            description="The product is thawed and infused after the bedside identity check.",
+            description=_("The product is thawed and infused after the bedside identity check."),
             owner="clinical",
         ),
         Transition(
@@ -285,7 +314,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({S.INFUSED}),
             S.FOLLOW_UP,
             frozenset({R.CLINICIAN, R.COORDINATOR}),
-            description="The acute toxicity window is over; long-term follow-up begins.",
+            description=_("The acute toxicity window is over; long-term follow-up begins."),
         ),
         Transition(
             "close",
@@ -293,7 +322,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.CLOSED,
             frozenset({R.CLINICIAN, R.COORDINATOR}),
             guard_reason_required,
-            "Follow-up ends (completed, death, lost to follow-up).",
+            _("Follow-up ends (completed, death, lost to follow-up)."),
         ),
         Transition(
             "withdraw",
@@ -301,7 +330,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.WITHDRAWN,
             frozenset({R.COORDINATOR, R.CLINICIAN}),
             guard_withdrawal,
-            "The patient leaves the pathway before infusion.",
+            _("The patient leaves the pathway before infusion."),
         ),
     )
 }
@@ -313,3 +342,28 @@ def transition_named(name: str) -> Transition | None:
 
 def available_transitions(state: EpisodeState) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if state in t.sources]
+
+
+# What the pages call each step (the transition's name stays the machine-readable key).
+TRANSITION_LABELS: dict[str, Message] = {
+    "confirm_eligibility": _("Confirm eligibility"),
+    "book_slot": _("Book slot"),
+    "record_apheresis": _("Record apheresis"),
+    "start_manufacturing": _("Start manufacturing"),
+    "submit_for_qc": _("Submit for QC"),
+    "release": _("Release"),
+    "remanufacture": _("Remanufacture"),
+    "ship": _("Ship"),
+    "receive": _("Receive"),
+    "start_lymphodepletion": _("Start lymphodepletion"),
+    "infuse": _("Infuse"),
+    "start_follow_up": _("Start follow-up"),
+    "close": _("Close"),
+    "withdraw": _("Withdraw"),
+}
+
+
+def transition_label(name: str) -> str:
+    """A step's name for people, in the current language (an unknown name is shown as is)."""
+    label = TRANSITION_LABELS.get(name)
+    return str(label) if label is not None else name.replace("_", " ")

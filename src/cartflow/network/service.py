@@ -13,6 +13,7 @@ from cartflow.auth.actor import Actor
 from cartflow.auth.dependencies import require_role
 from cartflow.db.base import utcnow
 from cartflow.errors import Conflict, InvalidInput, NotFound
+from cartflow.i18n import _
 from cartflow.models import (
     CenterSiteRoute,
     Device,
@@ -47,7 +48,7 @@ def _site_by_code(session: Session, code: str, *, field: str) -> ManufacturingSi
         select(ManufacturingSite).where(ManufacturingSite.code == code)
     ).scalar_one_or_none()
     if site is None:
-        raise InvalidInput(f"unknown manufacturing site {code!r}", field=field)
+        raise InvalidInput(_("unknown manufacturing site {code!r}", code=code), field=field)
     return site
 
 
@@ -63,7 +64,8 @@ def create_site(session: Session, *, actor: Actor, data: SiteIn) -> Manufacturin
         )
     ).first():
         raise Conflict(
-            "a site with this code or facility identification number exists", code="SITE-EXISTS"
+            _("a site with this code or facility identification number exists"),
+            code="SITE-EXISTS",
         )
     site = ManufacturingSite(**data.model_dump(exclude={"devices"}))
     session.add(site)
@@ -90,7 +92,7 @@ def get_site(session: Session, *, code: str) -> ManufacturingSite:
         .options(selectinload(ManufacturingSite.devices))
     ).scalar_one_or_none()
     if site is None:
-        raise NotFound(f"no manufacturing site {code!r}")
+        raise NotFound(_("no manufacturing site {code!r}", code=code))
     return site
 
 
@@ -107,7 +109,9 @@ def list_sites(session: Session) -> list[ManufacturingSite]:
 def create_center(session: Session, *, actor: Actor, data: CenterIn) -> TreatmentCenter:
     _require_admin(actor)
     if session.execute(select(TreatmentCenter.id).where(TreatmentCenter.code == data.code)).first():
-        raise Conflict(f"a center with code {data.code!r} exists", code="CENTER-EXISTS")
+        raise Conflict(
+            _("a center with code {code!r} exists", code=data.code), code="CENTER-EXISTS"
+        )
     center = TreatmentCenter(**data.model_dump(exclude={"routes"}))
     session.add(center)
     session.flush()
@@ -150,7 +154,7 @@ def get_center(session: Session, *, code: str) -> CenterOut:
         .options(selectinload(TreatmentCenter.routes).joinedload(CenterSiteRoute.site))
     ).scalar_one_or_none()
     if center is None:
-        raise NotFound(f"no treatment center {code!r}")
+        raise NotFound(_("no treatment center {code!r}", code=code))
     return center_out(center)
 
 
@@ -180,15 +184,22 @@ def center_out(center: TreatmentCenter) -> CenterOut:
 def create_product(session: Session, *, actor: Actor, data: ProductIn) -> Product:
     _require_admin(actor)
     if session.execute(select(Product.id).where(Product.code == data.code)).first():
-        raise Conflict(f"a product with code {data.code!r} exists", code="PRODUCT-EXISTS")
+        raise Conflict(
+            _("a product with code {code!r} exists", code=data.code), code="PRODUCT-EXISTS"
+        )
     site = _site_by_code(session, data.manufacturing_site, field="manufacturing_site")
     diagnoses = [i.diagnosis for i in data.indications]
     if len(set(diagnoses)) != len(diagnoses):
-        raise InvalidInput("each diagnosis may appear once among indications", field="indications")
+        raise InvalidInput(
+            _("each diagnosis may appear once among indications"), field="indications"
+        )
     for i in data.indications:
         if i.max_age_years is not None and i.max_age_years < i.min_age_years:
             raise InvalidInput(
-                f"indication {i.diagnosis.value}: max_age_years is below min_age_years",
+                _(
+                    "indication {diagnosis}: max_age_years is below min_age_years",
+                    diagnosis=i.diagnosis.value,
+                ),
                 field="indications",
             )
     product = Product(
@@ -269,7 +280,7 @@ def _product_by_code(session: Session, code: str) -> Product:
         )
     ).scalar_one_or_none()
     if product is None:
-        raise NotFound(f"no product {code!r}")
+        raise NotFound(_("no product {code!r}", code=code))
     return product
 
 

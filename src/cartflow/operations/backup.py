@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 
 from cartflow.errors import CartflowError, InvalidInput
+from cartflow.i18n import _
 
 
 class BackupFailed(CartflowError):
@@ -25,7 +26,7 @@ class BackupFailed(CartflowError):
 
 def _sqlite_path(url: URL) -> Path:
     if not url.database or url.database == ":memory:":
-        raise InvalidInput("an in-memory SQLite database cannot be backed up", field="database")
+        raise InvalidInput(_("an in-memory SQLite database cannot be backed up"), field="database")
     return Path(url.database)
 
 
@@ -36,7 +37,9 @@ def _libpq_url(url: URL) -> str:
 def _pg_tool(name: str) -> str:
     tool = shutil.which(name)
     if tool is None:
-        raise BackupFailed(f"{name} is not installed (Debian package postgresql-client)")
+        raise BackupFailed(
+            _("{tool} is not installed (Debian package postgresql-client)", tool=name)
+        )
     return tool
 
 
@@ -46,7 +49,7 @@ def backup(database_url: str, target: Path) -> None:
     if url.get_backend_name() == "sqlite":
         source_path = _sqlite_path(url)
         if not source_path.exists():
-            raise InvalidInput(f"no database file at {source_path}", field="database")
+            raise InvalidInput(_("no database file at {path}", path=source_path), field="database")
         with sqlite3.connect(source_path) as source, sqlite3.connect(target) as copy:
             source.backup(copy)
         return
@@ -57,17 +60,19 @@ def backup(database_url: str, target: Path) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise BackupFailed(f"pg_dump failed: {result.stderr.strip().splitlines()[-1]}")
+        raise BackupFailed(
+            _("pg_dump failed: {error}", error=result.stderr.strip().splitlines()[-1])
+        )
 
 
 def restore(database_url: str, source: Path) -> None:
     if not source.exists():
-        raise InvalidInput(f"no backup file at {source}", field="file")
+        raise InvalidInput(_("no backup file at {path}", path=source), field="file")
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         with source.open("rb") as handle:
             if handle.read(16) != b"SQLite format 3\x00":
-                raise InvalidInput(f"{source} is not a SQLite backup", field="file")
+                raise InvalidInput(_("{path} is not a SQLite backup", path=source), field="file")
         target_path = _sqlite_path(url)
         target_path.parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(source) as backup_db, sqlite3.connect(target_path) as target:
@@ -89,4 +94,4 @@ def restore(database_url: str, source: Path) -> None:
     )
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines() or ["unknown error"]
-        raise BackupFailed(f"pg_restore failed: {lines[-1]}")
+        raise BackupFailed(_("pg_restore failed: {error}", error=lines[-1]))

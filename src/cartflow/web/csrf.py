@@ -22,6 +22,7 @@ from fastapi import Request
 from cartflow.auth.dependencies import SESSION_COOKIE
 from cartflow.config import Settings
 from cartflow.errors import Forbidden
+from cartflow.i18n import _
 
 FORM_FIELD = "csrf_token"
 HEADER = "x-csrf-token"
@@ -91,5 +92,5 @@ async def csrf_protect(request: Request) -> None:
         sent = value if isinstance(value, str) else None
     if not sent or not any(hmac.compare_digest(sent, token) for token in _accepted(request)):
         raise CsrfRefused(
-            "this form has expired or did not come from cartflow: reload the page and try again"
+            _("this form has expired or did not come from cartflow: reload the page and try again")
         )

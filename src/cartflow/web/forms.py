@@ -6,7 +6,8 @@ accepts exactly what the API accepts; the web layer only maps field names to mes
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic import ValidationError
@@ -17,6 +18,8 @@ from cartflow.auth.dependencies import count_wrong_password, is_wrong_password
 from cartflow.auth.service import LockoutPolicy
 from cartflow.config import Settings
 from cartflow.errors import CartflowError
+from cartflow.i18n import current_locale
+from cartflow.i18n.validation import validation_message
 from cartflow.web.csrf import FORM_FIELD
 
 
@@ -38,11 +41,21 @@ def filled(fields: dict[str, str], *names: str) -> dict[str, str]:
     return {name: fields[name] for name in chosen if fields.get(name, "") != ""}
 
 
+def _message(error: Mapping[str, Any]) -> str:
+    # A rule of our own (a validator's ValueError) already speaks the reader's language;
+    # Pydantic's own messages come from the catalog (cartflow.i18n.validation).
+    if error.get("type") == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    if current_locale() == "en":
+        return str(error["msg"])
+    return validation_message(error)
+
+
 def field_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors(include_url=False):
         field = ".".join(str(p) for p in error["loc"]) or "form"
-        errors.setdefault(field, str(error["msg"]).removeprefix("Value error, "))
+        errors.setdefault(field, _message(error))
     return errors
 
 

@@ -26,9 +26,10 @@ from cartflow.auth.errors import RoleRequired
 from cartflow.config import Settings
 from cartflow.db.session import DbSession, mark_rollback_only
 from cartflow.errors import CartflowError, Conflict, InvalidInput, Unauthorized
+from cartflow.i18n import _
 from cartflow.models import Role
 from cartflow.web.csrf import csrf_protect
-from cartflow.web.templating import render
+from cartflow.web.templating import ROLE_LABELS, render
 
 
 class LoginRequired(Exception):
@@ -55,8 +56,8 @@ PageActor = Annotated[Actor, Depends(page_actor)]
 def require_page_role(actor: Actor, *roles: Role) -> None:
     """A page for other roles is refused (403) with the roles it is for."""
     if not actor.has_role(*roles):
-        names = ", ".join(r.value.replace("_", " ") for r in roles)
-        raise RoleRequired(f"this page is for: {names}")
+        names = ", ".join(str(ROLE_LABELS[r]) for r in roles)
+        raise RoleRequired(_("this page is for: {names}", names=names))
 
 
 def _is_htmx(request: Request) -> bool:
@@ -97,7 +98,7 @@ class PageRoute(APIRoute):
                 return error_page(
                     request,
                     Conflict(
-                        "someone else changed this record at the same moment: reload and retry",
+                        _("someone else changed this record at the same moment: reload and retry"),
                         code="CONCURRENT-CHANGE",
                     ),
                 )
@@ -106,7 +107,7 @@ class PageRoute(APIRoute):
                 mark_rollback_only(request)
                 return error_page(
                     request,
-                    InvalidInput("a value in the form cannot be stored (a control character?)"),
+                    InvalidInput(_("a value in the form cannot be stored (a control character?)")),
                 )
             except CartflowError as exc:
                 mark_rollback_only(request)

@@ -11,6 +11,7 @@ import uuid
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,8 +20,16 @@ from cartflow.auth.scope import PATIENT_READERS, roles_on_episode
 from cartflow.db.base import utcnow
 from cartflow.episodes import service as episodes
 from cartflow.episodes import workflow
+from cartflow.i18n import Message, _
 from cartflow.identity.isbt128 import ChainOfIdentityId
-from cartflow.models import Episode, EpisodeState, TreatmentCenter
+from cartflow.models import (
+    DiseaseStatus,
+    Episode,
+    EpisodeState,
+    Sex,
+    TreatmentCenter,
+    WithdrawalReason,
+)
 
 OPEN_STATES: tuple[EpisodeState, ...] = tuple(
     s for s in EpisodeState if s not in (EpisodeState.CLOSED, EpisodeState.WITHDRAWN)
@@ -31,19 +40,68 @@ MAX_ROWS = 500
 
 
 # Where a step owned by a domain service is taken (the generic transition form refuses it).
-OWNED_STEP_PAGES = {
-    "confirm_eligibility": ("/clinician/episodes/{id}/eligibility", "Assess eligibility"),
-    "book_slot": ("/episodes/{id}/booking", "Book apheresis and manufacturing"),
-    "record_apheresis": ("/scan?episode={id}&step=collection", "Label and scan the collection"),
-    "start_manufacturing": ("/manufacturing/episodes/{id}", "Start the batch"),
-    "submit_for_qc": ("/manufacturing/episodes/{id}", "Open the batch record"),
-    "release": ("/manufacturing/episodes/{id}", "Open the batch record"),
-    "remanufacture": ("/manufacturing/episodes/{id}", "Open the batch record"),
-    "ship": ("/scan?episode={id}&step=product_pickup", "Scan the pick-up"),
-    "receive": ("/scan?episode={id}&step=center_receipt", "Scan the receipt"),
-    "start_lymphodepletion": ("/clinician/episodes/{id}/lymphodepletion", "Lymphodepletion"),
-    "infuse": ("/clinician/episodes/{id}/infusion", "Bedside check and infusion"),
+OWNED_STEP_PAGES: dict[str, tuple[str, Message]] = {
+    "confirm_eligibility": ("/clinician/episodes/{id}/eligibility", _("Assess eligibility")),
+    "book_slot": ("/episodes/{id}/booking", _("Book apheresis and manufacturing")),
+    "record_apheresis": (
+        "/scan?episode={id}&step=collection",
+        _("Label and scan the collection"),
+    ),
+    "start_manufacturing": ("/manufacturing/episodes/{id}", _("Start the batch")),
+    "submit_for_qc": ("/manufacturing/episodes/{id}", _("Open the batch record")),
+    "release": ("/manufacturing/episodes/{id}", _("Open the batch record")),
+    "remanufacture": ("/manufacturing/episodes/{id}", _("Open the batch record")),
+    "ship": ("/scan?episode={id}&step=product_pickup", _("Scan the pick-up")),
+    "receive": ("/scan?episode={id}&step=center_receipt", _("Scan the receipt")),
+    "start_lymphodepletion": ("/clinician/episodes/{id}/lymphodepletion", _("Lymphodepletion")),
+    "infuse": ("/clinician/episodes/{id}/infusion", _("Bedside check and infusion")),
 }
+
+# Where a step owned by a domain service is recorded, as the pages name that domain.
+OWNER_LABELS: dict[str, Message] = {
+    "clinical": _("the clinical pages"),
+    "scheduling": _("the booking page"),
+    "custody": _("the custody scans"),
+    "manufacturing": _("the batch record"),
+}
+
+SEX_LABELS: dict[Sex, Message] = {Sex.FEMALE: _("female"), Sex.MALE: _("male")}
+DISEASE_STATUS_LABELS: dict[DiseaseStatus, Message] = {
+    DiseaseStatus.RELAPSED: _("relapsed"),
+    DiseaseStatus.REFRACTORY: _("refractory"),
+    DiseaseStatus.MRD_POSITIVE: _("MRD-positive"),
+    DiseaseStatus.STABLE: _("stable disease"),
+    DiseaseStatus.PROGRESSING: _("progressing"),
+    DiseaseStatus.COMPLETE_REMISSION: _("complete remission"),
+    DiseaseStatus.PARTIAL_REMISSION: _("partial remission"),
+}
+WITHDRAWAL_REASON_LABELS: dict[WithdrawalReason, Message] = {
+    WithdrawalReason.DEATH: _("death"),
+    WithdrawalReason.PROGRESSION: _("progression"),
+    WithdrawalReason.INELIGIBLE: _("ineligible"),
+    WithdrawalReason.MANUFACTURING_FAILURE: _("manufacturing failure"),
+    WithdrawalReason.PATIENT_DECISION: _("patient decision"),
+    WithdrawalReason.CLINICAL_DECISION: _("clinical decision"),
+    WithdrawalReason.OTHER: _("other"),
+}
+
+
+def label_of(labels: dict[Any, Message], value: object) -> str:
+    """An enum value's label in the current language (an unknown value is shown as it is)."""
+    found = labels.get(value)
+    return str(found) if found is not None else str(value).replace("_", " ")
+
+
+def options(labels: dict[Any, Message]) -> list[tuple[str, str]]:
+    """(value, label) pairs for a <select>, in the current language."""
+    return [(str(value), str(label)) for value, label in labels.items()]
+
+
+def action_label(action: str) -> str:
+    """An episode audit event's action (a transition name, or the referral) for people."""
+    if action == "refer":
+        return str(_("Refer"))
+    return workflow.transition_label(action)
 
 
 @dataclass(frozen=True)
@@ -55,15 +113,24 @@ class Step:
     roles: tuple[str, ...]
     actor_may: bool
     href: str | None = None
-    link_label: str = ""
+    link_label: Message | str = ""
 
     @property
     def name(self) -> str:
         return self.transition.name
 
     @property
+    def label(self) -> str:
+        return workflow.transition_label(self.transition.name)
+
+    @property
     def owner(self) -> str | None:
         return self.transition.owner
+
+    @property
+    def owner_label(self) -> str:
+        owner = self.transition.owner
+        return label_of(OWNER_LABELS, owner) if owner else ""
 
 
 @dataclass(frozen=True)
@@ -112,7 +179,7 @@ def next_steps(actor: Actor, episode: Episode) -> list[Step]:
         steps.append(
             Step(
                 transition=transition,
-                roles=tuple(sorted(r.value.replace("_", " ") for r in transition.roles)),
+                roles=tuple(sorted(r.value for r in transition.roles)),
                 actor_may=may and transition.owner is None,
                 href=page[0].format(id=episode.id) if page and may else None,
                 link_label=page[1] if page else "",

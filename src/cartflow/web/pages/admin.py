@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cartflow.auth.actor import Actor
 from cartflow.db.session import DbSession
 from cartflow.errors import CartflowError
+from cartflow.i18n import gettext
 from cartflow.models import Diagnosis, PatientPopulation, ProductKind, Role
 from cartflow.network import service as network
 from cartflow.network.schemas import CenterIn, ProductIn, SiteIn, SpecificationIn
@@ -191,7 +192,7 @@ def add_specification(
             session,
             actor,
             form="specification",
-            errors={"criteria": f"not valid JSON: {exc}"},
+            errors={"criteria": gettext("not valid JSON: {error}", error=exc)},
             values=values,
             status_code=422,
         )

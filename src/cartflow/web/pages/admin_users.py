@@ -22,7 +22,7 @@ from cartflow.models import ManufacturingSite, Role, TreatmentCenter
 from cartflow.network import service as network
 from cartflow.web.forms import FormFields, field_errors, filled, refusal
 from cartflow.web.pageauth import PageActor, page_router
-from cartflow.web.templating import render
+from cartflow.web.templating import ROLE_LABELS, render
 
 router = page_router(prefix="/admin/users")
 
@@ -47,7 +47,7 @@ def _page(
     context: dict[str, Any] = {
         "users": sorted(users, key=lambda u: u.username),
         "scopes": _scope_names(session),
-        "roles": [(r.value, r.value.replace("_", " ")) for r in Role],
+        "roles": [(r.value, str(ROLE_LABELS[r])) for r in Role],
         "centers": [(c.code, c.name) for c in network.list_centers(session)],
         "sites": [(s.code, s.name) for s in network.list_sites(session)],
         "locked": {u.id for u in users if auth_service.is_locked(u)},

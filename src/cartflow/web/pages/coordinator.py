@@ -17,7 +17,8 @@ from cartflow.episodes import patients as patient_service
 from cartflow.episodes import service as episodes
 from cartflow.episodes.schemas import EpisodeCreate, PatientCreate
 from cartflow.errors import CartflowError
-from cartflow.models import Diagnosis, DiseaseStatus, Role, Sex, TreatmentCenter
+from cartflow.i18n import Message, _
+from cartflow.models import Diagnosis, Role, TreatmentCenter
 from cartflow.network import service as network
 from cartflow.web import views
 from cartflow.web.forms import FormFields, field_errors, filled, refusal
@@ -39,6 +40,25 @@ _PATIENT_FIELDS = (
     "prior_lines_of_therapy",
     "center",
 )
+# The fields as the forms label them, for the error summary above each form.
+FIELD_LABELS: dict[str, Message] = {
+    "mrn": _("Medical record number"),
+    "family_name": _("Family name"),
+    "given_name": _("Given name"),
+    "date_of_birth": _("Date of birth"),
+    "sex": _("Sex"),
+    "weight_kg": _("Weight (kg)"),
+    "height_cm": _("Height (cm)"),
+    "diagnosis": _("Diagnosis"),
+    "disease_status": _("Disease status"),
+    "prior_lines_of_therapy": _("Prior lines of therapy"),
+    "center": _("Center"),
+    "product": _("Product"),
+    "priority": _("Priority"),
+    "earliest_apheresis_date": _("Earliest apheresis date"),
+    "latest_infusion_date": _("Latest infusion date (optional)"),
+    "notes": _("Notes (optional)"),
+}
 _REFERRAL_FIELDS = (
     "product",
     "priority",
@@ -74,17 +94,20 @@ def _page(
     ]
     rows = [views.row(actor, e) for e in open_rows]
     context: dict[str, Any] = {
+        # Worklists show the center's local time (a coordinator works at one center).
+        "zone": centers[0].timezone if len(centers) == 1 else None,
         "mine": [r for r in rows if r.mine],
         "others": [r for r in rows if not r.mine],
         "waiting": [p for p in patients if p.id not in with_open],
         "products": [p for p in network.list_products(session) if p.active],
         "centers": sorted(centers, key=lambda c: c.code),
-        "sexes": [(s.value, s.value) for s in Sex],
+        "sexes": views.options(views.SEX_LABELS),
         "diagnoses": [(d.value, d.value) for d in Diagnosis],
-        "statuses": [(s.value, s.value.replace("_", " ")) for s in DiseaseStatus],
+        "statuses": views.options(views.DISEASE_STATUS_LABELS),
         "errors": errors or {},
         "values": values or {},
         "refer_errors": refer_errors or {},
+        "field_labels": FIELD_LABELS,
     }
     return render(request, "coordinator.html", context, actor=actor, status_code=status_code)
 

@@ -25,7 +25,7 @@ from cartflow.episodes import service as episodes
 from cartflow.episodes import workflow
 from cartflow.episodes.schemas import TransitionRequest
 from cartflow.errors import CartflowError
-from cartflow.models import EpisodeState, User, WithdrawalReason
+from cartflow.models import EpisodeState, User
 from cartflow.web import views
 from cartflow.web.forms import FormFields, field_errors, filled, refusal
 from cartflow.web.pageauth import PageActor, page_router
@@ -79,7 +79,18 @@ def episode_page(
         "names": names,
         "history": history,
         "signatures": signatures,
-        "withdrawal_reasons": [(r.value, r.value.replace("_", " ")) for r in WithdrawalReason],
+        "withdrawal_reasons": views.options(views.WITHDRAWAL_REASON_LABELS),
+        "disease_status": views.label_of(
+            views.DISEASE_STATUS_LABELS, episode.patient.disease_status
+        ),
+        "withdrawal_reason": (
+            views.label_of(views.WITHDRAWAL_REASON_LABELS, episode.withdrawal_reason)
+            if episode.withdrawal_reason
+            else ""
+        ),
+        "action_label": views.action_label,
+        # Times on the timeline are the center's local time, with the zone named.
+        "zone": episode.center.timezone,
         "errors": errors or {},
         "values": values or {},
         "today": today,
