@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     # Requests in the app at once per server process; 0: as many as the pool has connections
     # (`db_pool_size + db_max_overflow`), so that every admitted request can get a connection and a
-    # worker thread (docs/operations.md, "A stall at 128 clients"). The others wait, at most
+    # worker thread (docs/operations.md, "Overload"). The others wait, at most
     # `admission_queue` of them and `admission_wait_seconds` each, then get 503 with Retry-After.
     admission_limit: int = Field(default=0, ge=0, le=1000)
     admission_queue: int = Field(default=200, ge=0, le=100_000)

@@ -2,7 +2,7 @@
 
 Pure ASGI rather than `BaseHTTPMiddleware` (`@app.middleware("http")`): that one runs the rest of
 the app in a task of its own and copies every response through a stream, a large share of a
-cheap request's CPU (docs/operations.md, "Where a scan verification's CPU goes").
+cheap request's CPU (docs/operations.md, "Load").
 
 The admission limit keeps a server process from taking more requests than it has database
 connections. FastAPI runs sync dependencies and endpoints in a pool of 40 threads, and a request
