@@ -14,11 +14,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
-from cartflow.db.engine import make_engine
 from cartflow.models import Role
 from tests.factories import make_user
 from tests.web.conftest import LiveServer
-from tests.web.test_forms_browser_replan import log_in
+from tests.web.test_forms_browser_replan import log_in, retired_afterwards
 from tests.web.test_forms_replan import Booked, booked_network
 
 pytestmark = pytest.mark.browser
@@ -26,13 +25,12 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def center(web_database_url: str) -> Iterator[tuple[Booked, str]]:
-    engine = make_engine(web_database_url)
-    with Session(engine, expire_on_commit=False) as session:
-        data = booked_network(session, uuid.uuid4().hex[:8].upper())
-        coordinator = make_user(session, Role.COORDINATOR, center=data.net.center_a).username
-        session.commit()
-    yield data, coordinator
-    engine.dispose()
+    with retired_afterwards(web_database_url) as engine:
+        with Session(engine, expire_on_commit=False) as session:
+            data = booked_network(session, uuid.uuid4().hex[:8].upper())
+            coordinator = make_user(session, Role.COORDINATOR, center=data.net.center_a).username
+            session.commit()
+        yield data, coordinator
 
 
 def test_the_coordinator_reads_the_center_calendar(

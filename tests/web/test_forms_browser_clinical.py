@@ -12,11 +12,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cartflow.db.engine import make_engine
 from cartflow.models import Episode
 from cartflow.models.clinical_toxicity import BloodCount
 from tests.web.conftest import DbReader, LiveServer
-from tests.web.test_forms_browser_replan import log_in
+from tests.web.test_forms_browser_replan import log_in, retired_afterwards
 from tests.web.test_forms_clinical_results import infused
 
 pytestmark = pytest.mark.browser
@@ -24,12 +23,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def patient(web_database_url: str) -> Iterator[tuple[Episode, str]]:
-    engine = make_engine(web_database_url)
-    with Session(engine, expire_on_commit=False) as session:
-        data = infused(session, uuid.uuid4().hex[:8].upper())
-        session.commit()
-    yield data
-    engine.dispose()
+    with retired_afterwards(web_database_url) as engine:
+        with Session(engine, expire_on_commit=False) as session:
+            data = infused(session, uuid.uuid4().hex[:8].upper())
+            session.commit()
+        yield data
 
 
 def test_the_clinician_records_a_blood_count(

@@ -15,13 +15,12 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cartflow.db.engine import make_engine
 from cartflow.models import Role
 from cartflow.models.custody import CustodyDeviation, DeviationStatus
 from cartflow.models.logistics_shipment import Shipment, TemperatureImport
 from tests.factories import make_user
 from tests.web.conftest import DbReader, LiveServer
-from tests.web.test_forms_browser_replan import log_in
+from tests.web.test_forms_browser_replan import log_in, retired_afterwards
 from tests.web.test_forms_custody import Deviated, deviated, in_transit, logger_csv
 
 pytestmark = pytest.mark.browser
@@ -29,15 +28,14 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def case(web_database_url: str) -> Iterator[tuple[Deviated, Shipment, str, str]]:
-    engine = make_engine(web_database_url)
-    with Session(engine, expire_on_commit=False) as session:
-        data = deviated(session, uuid.uuid4().hex[:8].upper())
-        world, shipment = in_transit(session, uuid.uuid4().hex[:8].upper())
-        courier = world.people.courier.user.username
-        analyst = make_user(session, Role.REGISTRY_ANALYST).username
-        session.commit()
-    yield data, shipment, courier, analyst
-    engine.dispose()
+    with retired_afterwards(web_database_url) as engine:
+        with Session(engine, expire_on_commit=False) as session:
+            data = deviated(session, uuid.uuid4().hex[:8].upper())
+            world, shipment = in_transit(session, uuid.uuid4().hex[:8].upper())
+            courier = world.people.courier.user.username
+            analyst = make_user(session, Role.REGISTRY_ANALYST).username
+            session.commit()
+        yield data, shipment, courier, analyst
 
 
 def test_close_a_deviation_import_a_logger_file_and_export_fhir(

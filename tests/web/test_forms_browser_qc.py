@@ -13,11 +13,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cartflow.db.engine import make_engine
 from cartflow.models.manufacturing_qc import ExceptionalReleaseRequest, QcResult
 from tests.factories import PASSWORD
 from tests.web.conftest import DbReader, LiveServer
-from tests.web.test_forms_browser_replan import log_in
+from tests.web.test_forms_browser_replan import log_in, retired_afterwards
 from tests.web.test_forms_qc import OutOfSpec, out_of_spec_batch
 
 pytestmark = pytest.mark.browser
@@ -25,12 +24,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def case(web_database_url: str) -> Iterator[OutOfSpec]:
-    engine = make_engine(web_database_url)
-    with Session(engine, expire_on_commit=False) as session:
-        data = out_of_spec_batch(session, uuid.uuid4().hex[:8].upper())
-        session.commit()
-    yield data
-    engine.dispose()
+    with retired_afterwards(web_database_url) as engine:
+        with Session(engine, expire_on_commit=False) as session:
+            data = out_of_spec_batch(session, uuid.uuid4().hex[:8].upper())
+            session.commit()
+        yield data
 
 
 def test_retest_and_exceptional_release_request_from_the_batch_record(

@@ -8,15 +8,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from cartflow.db.engine import make_engine
-from cartflow.models import Device
+from cartflow.models import Device, ManufacturingSite, Product, TreatmentCenter
 from cartflow.models.scheduling import BookingStatus, SlotBooking
 from tests.factories import PASSWORD
 from tests.web.conftest import DbReader, LiveServer
@@ -25,14 +26,39 @@ from tests.web.test_forms_replan import Booked, booked_network
 pytestmark = pytest.mark.browser
 
 
+@contextmanager
+def retired_afterwards(url: str) -> Iterator[Engine]:
+    """An engine on the live server's database to build the test's own network with; afterwards
+    the products, sites and centers the test added are retired (inactive), so the tests that
+    follow see the shared seed's catalogue as it was (the walk-through refers a patient to the
+    first active product)."""
+    engine = make_engine(url)
+    kinds: tuple[type[Product] | type[ManufacturingSite] | type[TreatmentCenter], ...] = (
+        Product,
+        ManufacturingSite,
+        TreatmentCenter,
+    )
+    with Session(engine) as session:
+        before = {kind: set(session.execute(select(kind.id)).scalars()) for kind in kinds}
+    try:
+        yield engine
+    finally:
+        with Session(engine) as session:
+            for kind in kinds:
+                session.execute(
+                    update(kind).where(kind.id.not_in(before[kind])).values(active=False)
+                )
+            session.commit()
+        engine.dispose()
+
+
 @pytest.fixture
 def world(web_database_url: str) -> Iterator[Booked]:
-    engine = make_engine(web_database_url)
-    with Session(engine, expire_on_commit=False) as session:
-        data = booked_network(session, uuid.uuid4().hex[:8].upper())
-        session.commit()
-    yield data
-    engine.dispose()
+    with retired_afterwards(web_database_url) as engine:
+        with Session(engine, expire_on_commit=False) as session:
+            data = booked_network(session, uuid.uuid4().hex[:8].upper())
+            session.commit()
+        yield data
 
 
 def log_in(page: Page, server: LiveServer, username: str) -> None:
