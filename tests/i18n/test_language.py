@@ -383,3 +383,34 @@ def test_center_times_are_local_with_the_zone_named_in_russian(
         assert "Хронология «от вены до вены»" in page.text
         other = "UTC+5" if label == "МСК" else "МСК"
         assert other not in page.text
+
+
+def test_the_administration_and_refusal_pages_in_russian(
+    client: TestClient, session: Session, unique: str
+) -> None:
+    net = make_network(session, unique)
+    admin = make_user(session, Role.ADMIN)
+    make_user(session, Role.COURIER)  # someone to deactivate on the users page
+    client.cookies.clear()
+    _login_form(client, admin.username)
+    client.cookies.set(LOCALE_COOKIE, "ru")
+    page = client.get("/admin")
+    assert page.status_code == 200
+    for russian in ("Администрирование сети", "Добавить площадку", "Лечебные центры"):
+        assert russian in page.text, russian
+    for english in ("Network administration", "Add a site", "Treatment centers"):
+        assert english not in page.text, english
+    users = client.get("/admin/users")
+    assert "Причина деактивации" in users.text and "Reason to deactivate" not in users.text
+    assert "курьер" in users.text  # role names too
+
+    # A page of another role: refused in Russian, naming the role it is for; the code stays.
+    coordinator = make_user(session, Role.COORDINATOR, center=net.center_a)
+    client.cookies.clear()
+    _login_form(client, coordinator.username)
+    client.cookies.set(LOCALE_COOKIE, "ru")
+    refused = client.get("/admin")
+    assert refused.status_code == 403
+    assert "Нет доступа" in refused.text
+    assert "эта страница для ролей: администратор" in refused.text
+    assert "AUTH-ROLE-REQUIRED" in refused.text
