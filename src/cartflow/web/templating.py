@@ -23,6 +23,7 @@ from cartflow.config import get_settings
 from cartflow.i18n import LOCALES, Message, _, current_locale, format_date, format_datetime
 from cartflow.i18n import gettext as _gettext
 from cartflow.i18n import ngettext as _ngettext
+from cartflow.i18n.labels import role_label, state_label
 from cartflow.models import EpisodeState, Role
 from cartflow.web.csrf import csrf_token
 
@@ -66,23 +67,6 @@ ROLE_HOME: dict[Role, NavItem] = {
     Role.ADMIN: NavItem("/admin", _("Administration")),
 }
 
-STATE_LABELS: dict[EpisodeState, Message] = {
-    EpisodeState.REFERRED: _("Referred"),
-    EpisodeState.ELIGIBLE: _("Eligible"),
-    EpisodeState.SLOT_BOOKED: _("Slot booked"),
-    EpisodeState.APHERESIS_COLLECTED: _("Cells collected"),
-    EpisodeState.IN_MANUFACTURING: _("In manufacturing"),
-    EpisodeState.QC: _("In QC"),
-    EpisodeState.RELEASED: _("Released"),
-    EpisodeState.SHIPPED: _("Shipped"),
-    EpisodeState.RECEIVED: _("Received at center"),
-    EpisodeState.LYMPHODEPLETION: _("Lymphodepletion"),
-    EpisodeState.INFUSED: _("Infused"),
-    EpisodeState.FOLLOW_UP: _("Follow-up"),
-    EpisodeState.CLOSED: _("Closed"),
-    EpisodeState.WITHDRAWN: _("Withdrawn"),
-}
-
 
 def nav_for(actor: Actor | None) -> list[NavItem]:
     if actor is None:
@@ -104,30 +88,11 @@ def _day(context: Context, value: dt.date | dt.datetime | None, zone: str | None
 
 
 def _state_label(value: EpisodeState | str) -> str:
-    try:
-        return str(STATE_LABELS[EpisodeState(value)])
-    except ValueError:
-        return str(value)
-
-
-ROLE_LABELS: dict[Role, Message] = {
-    Role.COORDINATOR: _("coordinator"),
-    Role.APHERESIS_NURSE: _("apheresis nurse"),
-    Role.PLANNER: _("manufacturing planner"),
-    Role.QC_ANALYST: _("QC analyst"),
-    Role.QUALIFIED_PERSON: _("qualified person"),
-    Role.CLINICIAN: _("clinician"),
-    Role.COURIER: _("courier"),
-    Role.REGISTRY_ANALYST: _("registry analyst"),
-    Role.ADMIN: _("administrator"),
-}
+    return str(state_label(value))
 
 
 def _role_label(value: Role | str) -> str:
-    try:
-        return str(ROLE_LABELS[Role(value)])
-    except ValueError:
-        return str(value).replace("_", " ")
+    return str(role_label(value))
 
 
 templates.env.filters["when"] = _when
