@@ -214,7 +214,7 @@ def test_receipt_needs_two_people_and_a_quarantine_is_decided_from_the_terminal(
             "quarantine", "decide", imported["quarantine_id"], "release", "--reason", "ok",
             user=people.qc.user.username,
         )  # fmt: skip
-        assert code == 2 and "qualified_person" in err
+        assert code == 2 and "qualified person" in err
         code, decided, err = custody(
             "quarantine", "decide", imported["quarantine_id"], "release",
             "--reason", "20 s at -60 °C; within the stability data",

@@ -58,7 +58,7 @@ def test_custody_refusals_read_in_russian(cli_database: Engine, unique: str) -> 
         assert (code, out) == (2, "")
         assert err == (
             "для маркировки (пакет афереза) здесь нужна одна из ролей "
-            "apheresis_nurse, coordinator\n"
+            "координатор, медсестра афереза\n"
         )
         # Bad input refused before anything is read.
         code, out, err = custody("scan", coi, "collect", "x", user=nurse)

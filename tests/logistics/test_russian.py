@@ -76,8 +76,8 @@ def test_a_malformed_scan_and_a_wrong_step_are_refused_in_russian(
     assert too_early.status_code == 409
     assert too_early.json()["code"] == "CUSTODY-EPISODE-STATE"
     assert too_early.json()["message"] == (
-        "storage выполняется, когда эпизод в состоянии lymphodepletion, received; "
-        "сейчас — slot_booked"
+        "шаг «в хранилище центра» выполняется, когда эпизод в состоянии: получен центром, "
+        "лимфодеплеция; сейчас — слот забронирован"
     )
 
 

@@ -36,6 +36,7 @@ from cartflow.db.base import utcnow
 from cartflow.episodes.service import episode_facts
 from cartflow.episodes.workflow import Denied, TransitionInput, guard_eligibility
 from cartflow.i18n import Message, _
+from cartflow.i18n.labels import state_in_text
 from cartflow.models import EpisodeState
 from cartflow.models.clinical import ClinicalProtocol, Consent, EligibilityAssessment
 
@@ -62,7 +63,7 @@ def assess_eligibility(
                 "ELIG-STATE",
                 _(
                     "eligibility is assessed at referral; the episode is {state}",
-                    state=episode.state.value,
+                    state=state_in_text(episode.state),
                 ),
             )
         )

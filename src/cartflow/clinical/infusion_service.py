@@ -57,6 +57,7 @@ from cartflow.db.base import utcnow
 from cartflow.episodes.workflow import Denied
 from cartflow.errors import InvalidInput
 from cartflow.i18n import _
+from cartflow.i18n.labels import state_in_text
 from cartflow.models import Episode, EpisodeState, User
 from cartflow.models.clinical_infusion import BedsideCheck, BedsideCheckStatus, Infusion
 
@@ -96,7 +97,7 @@ def _verify_reads(episode: Episode, data: BedsideScanIn, moment: dt.datetime) ->
                 "BEDSIDE-STATE",
                 _(
                     "the bedside check is made on infusion day; the episode is {state}",
-                    state=episode.state.value,
+                    state=state_in_text(episode.state),
                 ),
             )
         )
@@ -295,7 +296,7 @@ def record_infusion(
                 "INF-STATE",
                 _(
                     "an infusion follows lymphodepletion; the episode is {state}",
-                    state=episode.state.value,
+                    state=state_in_text(episode.state),
                 ),
             )
         )

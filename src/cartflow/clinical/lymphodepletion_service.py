@@ -44,6 +44,7 @@ from cartflow.db.base import utcnow
 from cartflow.episodes.workflow import Denied
 from cartflow.errors import InvalidInput
 from cartflow.i18n import _
+from cartflow.i18n.labels import state_in_text
 from cartflow.models import Episode, EpisodeState, EpisodeStateChange, Sex
 from cartflow.models.clinical import HematotoxAssessment, LymphodepletionPlan
 
@@ -119,7 +120,7 @@ def create_plan(
         raise ClinicalRuleRefused.from_denied(
             denied(
                 "LD-STATE",
-                _("no lymphodepletion plan in state {state}", state=episode.state.value),
+                _("no lymphodepletion plan in state {state}", state=state_in_text(episode.state)),
             )
         )
     old = current_plan(session, episode.id)

@@ -37,6 +37,7 @@ from cartflow.episodes.schemas import TransitionRequest
 from cartflow.episodes.service import apply_transition, get_episode
 from cartflow.errors import InvalidInput
 from cartflow.i18n import Message, _
+from cartflow.i18n.labels import roles_listing
 from cartflow.models import Episode, Product, Role
 from cartflow.models.clinical import ClinicalProtocol, Consent, ConsentKind
 from cartflow.models.clinical_infusion import Infusion
@@ -62,7 +63,7 @@ def clinical_episode(
     """The episode in the actor's scope (else 404), if the actor holds one of `roles` there."""
     episode = get_episode(session, actor=actor, episode_id=episode_id)
     if not roles_on_episode(actor, episode) & roles:
-        names = ", ".join(sorted(r.value for r in roles))
+        names = roles_listing(roles)
         raise RoleRequired(
             _(
                 "{action} needs one of the roles {roles} at the episode's center",

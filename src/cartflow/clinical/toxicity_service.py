@@ -48,6 +48,7 @@ from cartflow.db.base import utcnow
 from cartflow.episodes.workflow import Denied
 from cartflow.errors import InvalidInput
 from cartflow.i18n import Message, _
+from cartflow.i18n.labels import state_in_text
 from cartflow.models import Episode, EpisodeState
 from cartflow.models.clinical_toxicity import (
     ToxicityAssessment,
@@ -70,7 +71,7 @@ def _after_infusion(episode: Episode, what: Message) -> None:
                 _(
                     "{what} follows the infusion; the episode is {state}",
                     what=what,
-                    state=episode.state.value,
+                    state=state_in_text(episode.state),
                 ),
             )
         )

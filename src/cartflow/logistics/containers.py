@@ -33,6 +33,7 @@ from cartflow.db.base import utcnow
 from cartflow.episodes.service import get_episode
 from cartflow.errors import Conflict, InvalidInput
 from cartflow.i18n import Message, _, current_locale
+from cartflow.i18n.labels import roles_listing, state_in_text, states_listing
 from cartflow.identity.isbt128 import ChainOfIdentityId, Din, ProductCode, make_din
 from cartflow.identity.scan import ExpectedContainer
 from cartflow.identity.sequences import next_sequence
@@ -92,7 +93,7 @@ def register_containers(
     """Label `count` new containers of `kind` for the episode, each with a fresh DIN."""
     episode = get_episode(session, actor=actor, episode_id=episode_id)
     if not roles_on_episode(actor, episode) & REGISTRARS[kind]:
-        names = ", ".join(sorted(r.value for r in REGISTRARS[kind]))
+        names = roles_listing(REGISTRARS[kind])
         raise RoleRequired(
             _(
                 "labelling a {kind} needs one of the roles {names} here",
@@ -105,13 +106,13 @@ def register_containers(
             _("count must be 1 to {maximum}", maximum=MAX_PER_REQUEST), field="count"
         )
     if episode.state not in REGISTER_STATES[kind]:
-        allowed = ", ".join(sorted(s.value for s in REGISTER_STATES[kind]))
+        allowed = states_listing(REGISTER_STATES[kind])
         raise Conflict(
             _(
                 "a {kind} is labelled when the episode is {allowed}; it is {state}",
                 kind=KIND_LABELS[kind],
                 allowed=allowed,
-                state=episode.state.value,
+                state=state_in_text(episode.state),
             ),
             code="CONTAINER-NOT-NOW",
         )
@@ -314,7 +315,7 @@ def require_any_role(
     actor: Actor, episode: Episode, roles: frozenset[Role], what: str | Message
 ) -> None:
     if not roles_on_episode(actor, episode) & roles:
-        names = ", ".join(sorted(r.value for r in roles))
+        names = roles_listing(roles)
         raise RoleRequired(
             _("{what} needs one of the roles {names} for this episode", what=what, names=names)
         )

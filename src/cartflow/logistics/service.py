@@ -36,11 +36,13 @@ from cartflow.episodes.service import apply_transition
 from cartflow.episodes.workflow import TRANSITIONS
 from cartflow.errors import Conflict, InvalidInput
 from cartflow.i18n import _
+from cartflow.i18n.labels import roles_listing, state_in_text, states_listing
 from cartflow.logistics import receipts
 from cartflow.logistics.containers import (
     set_container_status,
 )
 from cartflow.logistics.errors import NoShipment, SamePerson, SecondPersonRequired, StepNotNow
+from cartflow.logistics.labels import step_in_text
 from cartflow.logistics.scans import (
     Move,
     existing_event,
@@ -146,14 +148,14 @@ def _second_person(
     if not rule.two_person:
         if witness is not None:
             raise InvalidInput(
-                _("{step} is done by one person", step=rule.step.value), field="witness"
+                _("{step} is done by one person", step=step_in_text(rule.step)), field="witness"
             )
         return None
     if witness is None:
         raise SecondPersonRequired(
             _(
                 "{step} needs a second person to confirm with their own password",
-                step=rule.step.value,
+                step=step_in_text(rule.step),
             )
         )
     user = session.execute(
@@ -167,13 +169,13 @@ def _second_person(
         raise SamePerson(
             _(
                 "{step} needs two different people; {username} cannot confirm their own scan",
-                step=rule.step.value,
+                step=step_in_text(rule.step),
                 username=user.username,
             )
         )
     second = Actor(user)
     if not roles_on_episode(second, episode) & rule.roles:
-        names = ", ".join(sorted(r.value for r in rule.roles))
+        names = roles_listing(rule.roles)
         raise RoleRequired(
             _("the second person needs one of the roles {names} for this episode", names=names)
         )
@@ -212,12 +214,13 @@ def _shipment(
     if shipment is None:
         if rule.shipment_leg is ShipmentLeg.PICKUP:
             message = _(
-                "{step} needs a planned shipment of this episode's material", step=rule.step.value
+                "{step} needs a planned shipment of this episode's material",
+                step=step_in_text(rule.step),
             )
         else:
             message = _(
                 "{step} needs an in-transit shipment of this episode's material",
-                step=rule.step.value,
+                step=step_in_text(rule.step),
             )
         raise NoShipment(message)
     return shipment
@@ -244,22 +247,22 @@ def record_handoff(
     moment = now or utcnow()
     episode = _lock_episode(session, actor=actor, episode_id=episode_id)
     if not roles_on_episode(actor, episode) & rule.roles:
-        names = ", ".join(sorted(r.value for r in rule.roles))
+        names = roles_listing(rule.roles)
         raise RoleRequired(
             _(
                 "{step} needs one of the roles {names} for this episode",
-                step=step.value,
+                step=step_in_text(step),
                 names=names,
             )
         )
     if episode.state not in rule.episode_states:
-        allowed = ", ".join(sorted(s.value for s in rule.episode_states))
+        allowed = states_listing(rule.episode_states)
         raise StepNotNow(
             _(
                 "{step} happens when the episode is {allowed}; it is {state}",
-                step=step.value,
+                step=step_in_text(step),
                 allowed=allowed,
-                state=episode.state.value,
+                state=state_in_text(episode.state),
             )
         )
     second = _second_person(session, actor=actor, episode=episode, rule=rule, witness=witness)

@@ -27,6 +27,7 @@ from cartflow.db.base import utcnow
 from cartflow.episodes.service import get_episode
 from cartflow.errors import InvalidInput
 from cartflow.i18n import _
+from cartflow.i18n.labels import state_in_text, states_listing
 from cartflow.logistics.containers import require_any_role
 from cartflow.logistics.errors import (
     DuplicateTemperatureFile,
@@ -104,18 +105,18 @@ def create_shipment(
         _("planning an apheresis shipment") if apheresis else _("planning a product shipment"),
     )
     if episode.state not in PLAN_STATES[leg]:
-        allowed = ", ".join(sorted(s.value for s in PLAN_STATES[leg]))
+        allowed = states_listing(PLAN_STATES[leg])
         message = (
             _(
                 "an apheresis shipment is planned when the episode is {allowed}; it is {state}",
                 allowed=allowed,
-                state=episode.state.value,
+                state=state_in_text(episode.state),
             )
             if apheresis
             else _(
                 "a product shipment is planned when the episode is {allowed}; it is {state}",
                 allowed=allowed,
-                state=episode.state.value,
+                state=state_in_text(episode.state),
             )
         )
         raise StepNotNow(message)

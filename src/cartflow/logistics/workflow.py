@@ -37,6 +37,7 @@ from cartflow.identity.scan import (
     check_character_rule,
     verify_scan,
 )
+from cartflow.logistics.labels import step_in_text
 from cartflow.models import EpisodeState, Role
 from cartflow.models.custody import ContainerKind, ContainerStatus, CustodianKind, HandoffStep
 from cartflow.models.logistics_shipment import ShipmentMaterial
@@ -308,7 +309,9 @@ def judge_scan(
             ),
         )
     if step in container.done_steps:
-        return Verdict(True, None, _("already recorded at {step}", step=step.value), duplicate=True)
+        return Verdict(
+            True, None, _("already recorded at {step}", step=step_in_text(step)), duplicate=True
+        )
     if container.status in (ContainerStatus.CONSUMED, ContainerStatus.DISCARDED):
         return _refuse(
             CustodyRule.CONSUMED,
@@ -336,7 +339,7 @@ def judge_scan(
                 din=scan.din.eye_readable,
                 kind=KIND_LABELS[container.kind],
                 expected=where,
-                step=step.value,
+                step=step_in_text(step),
             ),
         )
     decision = verify_scan(container.expected, scan, now=now)

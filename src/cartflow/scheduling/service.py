@@ -26,6 +26,7 @@ from cartflow.episodes.schemas import TransitionRequest
 from cartflow.episodes.service import apply_transition, get_episode
 from cartflow.errors import Conflict, InvalidInput, NotFound
 from cartflow.i18n import _
+from cartflow.i18n.labels import state_in_text
 from cartflow.models import CenterSiteRoute, Device, Episode, EpisodeState, Role, TreatmentCenter
 from cartflow.models.scheduling import BookingStatus, ChairDay, DeviceDay, SlotBooking
 from cartflow.scheduling.errors import BookingWindow, DeviceTaken, NoChairFree
@@ -202,7 +203,7 @@ def _movable(
         raise Conflict(
             _(
                 "a booking can move only before manufacturing starts; the episode is {state}",
-                state=episode.state.value,
+                state=state_in_text(episode.state),
             ),
             code="BOOK-MOVE-STATE",
         )

@@ -21,6 +21,7 @@ from cartflow.auth.scope import roles_on_episode
 from cartflow.i18n import Message, _
 from cartflow.logistics import containers as containers_service
 from cartflow.logistics.containers import REGISTER_STATES
+from cartflow.logistics.labels import STEP_LABELS
 from cartflow.logistics.shipments import PLAN_STATES, PLANNERS, list_shipments
 from cartflow.logistics.workflow import (
     CENTER_STAFF,
@@ -36,19 +37,6 @@ from cartflow.models import Episode
 from cartflow.models.custody import ContainerKind, ContainerStatus, CustodyContainer, HandoffStep
 from cartflow.models.logistics_shipment import Shipment, ShipmentMaterial, ShipmentStatus
 
-STEP_LABELS: Final[Mapping[HandoffStep, Message]] = MappingProxyType(
-    {
-        HandoffStep.COLLECTION: _("Collection (end of apheresis)"),
-        HandoffStep.APHERESIS_PICKUP: _("Courier pick-up of the apheresis"),
-        HandoffStep.SITE_RECEIPT: _("Receipt at the manufacturing site"),
-        HandoffStep.CRYOPRESERVATION: _("Into the site's cryostore"),
-        HandoffStep.RELEASE: _("Released product out of quarantine storage"),
-        HandoffStep.PRODUCT_PICKUP: _("Courier pick-up of the product"),
-        HandoffStep.CENTER_RECEIPT: _("Receipt at the treatment center"),
-        HandoffStep.STORAGE: _("Into the center's storage"),
-        HandoffStep.BEDSIDE: _("Bedside (two-person identity check)"),
-    }
-)
 MATERIAL_LABELS: Final[Mapping[ShipmentMaterial, Message]] = MappingProxyType(
     {
         ShipmentMaterial.FRESH_APHERESIS: _("fresh apheresis"),

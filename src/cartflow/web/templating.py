@@ -21,8 +21,9 @@ from jinja2.runtime import Context
 from cartflow.auth.actor import Actor
 from cartflow.config import get_settings
 from cartflow.i18n import LOCALES, Message, _, current_locale, format_date, format_datetime
-from cartflow.i18n import gettext as _gettext
-from cartflow.i18n import ngettext as _ngettext
+from cartflow.i18n.catalog import translations
+from cartflow.i18n.labels import ROLE_LABELS as ROLE_LABELS
+from cartflow.i18n.labels import STATE_LABELS as STATE_LABELS
 from cartflow.i18n.labels import role_label, state_label
 from cartflow.models import EpisodeState, Role
 from cartflow.web.csrf import csrf_token
@@ -33,14 +34,14 @@ templates.env.add_extension("jinja2.ext.i18n")
 templates.env.policies["ext.i18n.trimmed"] = True
 
 
-def _template_gettext(message: str, **params: Any) -> str:
-    # Templates use %-style names (Jinja2's newstyle gettext formats after translating).
-    return _gettext(message) if not params else _gettext(message) % params
+# Templates use %-style names: Jinja2's newstyle gettext wraps these two and fills the names
+# (and `num`, the count) after translating, so they only translate.
+def _template_gettext(message: str) -> str:
+    return translations(current_locale()).gettext(message)
 
 
-def _template_ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
-    params.setdefault("num", n)
-    return _ngettext(singular, plural, n).replace("{n}", str(n)) % params
+def _template_ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current_locale()).ngettext(singular, plural, n)
 
 
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ from cartflow.episodes import service as episodes
 from cartflow.errors import CartflowError, InvalidInput
 from cartflow.i18n import _
 from cartflow.logistics import custody, shipments
+from cartflow.logistics.labels import STEP_LABELS
 from cartflow.logistics.schemas import DeviationClose
 from cartflow.models import ManufacturingSite, Role, TreatmentCenter
 from cartflow.models.custody import DeviationStatus
@@ -34,7 +35,6 @@ from cartflow.models.logistics_shipment import TemperatureImport
 from cartflow.registry.cohorts import CohortFilter, select_cohort
 from cartflow.registry.fhir_export import fhir_bundle_json
 from cartflow.registry.service import build_export
-from cartflow.web.custody_views import STEP_LABELS
 from cartflow.web.forms import FormFields, field_errors, filled, refusal
 from cartflow.web.pageauth import PageActor, page_router, require_page_role
 from cartflow.web.pages.registry import CohortQuery
