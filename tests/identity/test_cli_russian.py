@@ -65,7 +65,7 @@ def test_the_check_character_itself_is_the_same_in_russian() -> None:
 
 
 def test_a_sample_label_takes_its_language_from_the_option(tmp_path: Path) -> None:
-    from tests.identity.pdftext import pdf_text
+    from tests.pdftext import pdf_text
 
     out = tmp_path / "label.pdf"
     assert _invoke("sample-label", str(out), "--lang", "ru", lang="en")[0] == 0

@@ -24,8 +24,8 @@ from cartflow.identity.labels import (
 from cartflow.identity.labels_pdf import render_label_pdf
 from cartflow.identity.labels_zpl import render_label_zpl
 from tests.factories import auth
-from tests.identity.pdftext import pdf_text
 from tests.logistics.factories import K, make_world, register
+from tests.pdftext import pdf_text
 
 NAME = "Соколова Евгения Ильинична"  # synthetic
 COI = ChainOfIdentityId.parse("CHA999925000042")

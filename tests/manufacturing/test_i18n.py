@@ -31,10 +31,15 @@ from tests.manufacturing.factories import (
     manufacture,
     verify_all,
 )
-from tests.manufacturing.pdftext import pdf_text
+from tests.pdftext import pdf_text as pdf_strings
 from tests.web.helpers import login
 
 API = "/api/v1"
+
+
+def pdf_text(pdf: bytes) -> str:
+    """All the text the certificate shows, its strings joined by spaces."""
+    return " ".join(pdf_strings(pdf))
 
 
 def _in_qc(session: Session, unique: str) -> tuple[Batch, Staff]:
