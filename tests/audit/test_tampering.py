@@ -19,7 +19,7 @@ __all__ = ["fresh_url"]
 
 def _write_events(url: str, n: int) -> list[int]:
     engine = make_engine(url)
-    ids = []
+    events = []
     with session_scope(make_sessionmaker(engine)) as session:
         for i in range(n):
             event = record_event(
@@ -31,9 +31,10 @@ def _write_events(url: str, n: int) -> list[int]:
                 after={"viability_percent": 90 + i},
                 reason="entered",
             )
-            ids.append(event.id)
+            events.append(event)
     engine.dispose()
-    return ids
+    # Events are chained and written when their transaction commits: ids exist from then on.
+    return [event.id for event in events]
 
 
 def _tamper(url: str, statement: str) -> None:

@@ -4,6 +4,15 @@ Invariants: an event is written in the same transaction as the change it describ
 `record_event` and never commit); events are only ever appended; each event's `hash` is
 SHA-256(prev_hash + canonical content), and the first event chains from `GENESIS_HASH`. Appends are
 serialised (an advisory lock on PostgreSQL; BEGIN IMMEDIATE on SQLite) so the chain never forks.
+
+An event's content is fixed when `record_event` is called, but it is linked into the chain and
+inserted only when its transaction commits (`before_commit`), in the order recorded. Linking it at
+once would hold the chain's lock from the first event of a request until its commit, across the
+rest of the request's work and its thread hand-offs: every audited write in the network waited on
+that, and a server could not use its second core (docs/operations.md, "Load"). Now the lock is held
+for the few statements of the append and the commit. An event recorded inside a savepoint that
+rolls back is dropped with it; a rollback drops them all; a read of audit events in the same
+session appends the pending ones first, so a transaction still reads its own events.
 """
 
 from __future__ import annotations
@@ -15,8 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from cartflow.audit.canonical import canonical_json, to_jsonable
 from cartflow.db.base import utcnow
@@ -62,6 +71,12 @@ def _lock_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
 
 
+# session.info key: the events recorded in the session's transaction and not yet appended, each
+# with the savepoint that was innermost when it was recorded (None: the transaction itself).
+_PENDING = "cartflow.audit.pending"
+_Pending = list[tuple[SessionTransaction | None, AuditEvent]]
+
+
 def record_event(
     session: Session,
     *,
@@ -74,13 +89,9 @@ def record_event(
     reason: str = "",
     occurred_at: dt.datetime | None = None,
 ) -> AuditEvent:
-    _lock_chain(session)
-    session.flush()
-    last = session.execute(
-        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).scalar_one_or_none()
-    prev_hash = last or GENESIS_HASH
-    event = AuditEvent(
+    """Record an event of the session's transaction: its content is taken now; it is chained and
+    written when the transaction commits (see the module docstring)."""
+    audit_event = AuditEvent(
         occurred_at=(occurred_at or utcnow()).astimezone(dt.UTC),
         actor_id=actor.user_id,
         actor_username=actor.username,
@@ -91,12 +102,78 @@ def record_event(
         reason=reason,
         before=to_jsonable(before) if before is not None else None,
         after=to_jsonable(after) if after is not None else None,
-        prev_hash=prev_hash,
     )
-    event.hash = compute_hash(prev_hash, event_content(event))
-    session.add(event)
+    pending: _Pending = session.info.setdefault(_PENDING, [])
+    pending.append((session.get_nested_transaction(), audit_event))
+    return audit_event
+
+
+def append_pending_events(session: Session) -> None:
+    """Chain and insert the session's pending events under the chain's lock."""
+    pending: _Pending | None = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    # The rest of the transaction's changes first: a constraint they break is refused before the
+    # chain's lock is taken.
     session.flush()
-    return event
+    _lock_chain(session)
+    prev_hash = (
+        session.execute(
+            select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        or GENESIS_HASH
+    )
+    for _savepoint, audit_event in pending:
+        audit_event.prev_hash = prev_hash
+        audit_event.hash = compute_hash(prev_hash, event_content(audit_event))
+        prev_hash = audit_event.hash
+        session.add(audit_event)
+        # One at a time: ids, and so the order the chain is verified in, follow the chain.
+        session.flush()
+
+
+@event.listens_for(Session, "before_commit")
+def _append_before_commit(session: Session) -> None:
+    append_pending_events(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _append_before_reading_events(state: ORMExecuteState) -> None:
+    if state.session.info.get(_PENDING) and any(
+        mapper.class_ is AuditEvent for mapper in state.all_mappers
+    ):
+        append_pending_events(state.session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending: _Pending | None = session.info.get(_PENDING)
+    if not pending:
+        return
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
+        return
+    session.info[_PENDING] = [
+        (savepoint, audit_event)
+        for savepoint, audit_event in pending
+        if not _inside(savepoint, previous_transaction)
+    ]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
+    # The session's own transaction ended (committed: already appended; closed or rolled back:
+    # dropped with it). A savepoint that ended by release keeps its events for the commit.
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_PENDING, None)
+
+
+def _inside(savepoint: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while savepoint is not None:
+        if savepoint is ended:
+            return True
+        savepoint = savepoint.parent
+    return False
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
