@@ -41,8 +41,7 @@ class WireClient:
     def __init__(self, host: str, port: int, token: str, *, timeout: float = 60.0) -> None:
         self.host, self.port, self.timeout = host, port, timeout
         self.headers = (
-            f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
-            "Accept: application/json\r\n"
+            f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\nAccept: application/json\r\n"
         ).encode()
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None

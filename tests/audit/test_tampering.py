@@ -5,12 +5,13 @@ as an attacker with full database rights could."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from cartflow.audit.service import SYSTEM_ACTOR, record_event
 from cartflow.db.engine import make_engine
 from cartflow.db.session import make_sessionmaker, session_scope
+from cartflow.models import AuditEvent
 from tests.audit.fresh_db import fresh_url, run_cli
 from tests.conftest import BACKEND
 
@@ -19,10 +20,10 @@ __all__ = ["fresh_url"]
 
 def _write_events(url: str, n: int) -> list[int]:
     engine = make_engine(url)
-    events = []
-    with session_scope(make_sessionmaker(engine)) as session:
+    factory = make_sessionmaker(engine)
+    with session_scope(factory) as session:
         for i in range(n):
-            event = record_event(
+            record_event(
                 session,
                 actor=SYSTEM_ACTOR,
                 record_type="batch",
@@ -31,10 +32,11 @@ def _write_events(url: str, n: int) -> list[int]:
                 after={"viability_percent": 90 + i},
                 reason="entered",
             )
-            events.append(event)
-    engine.dispose()
     # Events are chained and written when their transaction commits: ids exist from then on.
-    return [event.id for event in events]
+    with session_scope(factory) as session:
+        ids = list(session.execute(select(AuditEvent.id).order_by(AuditEvent.id)).scalars())
+    engine.dispose()
+    return ids
 
 
 def _tamper(url: str, statement: str) -> None:

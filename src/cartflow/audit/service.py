@@ -3,16 +3,19 @@
 Invariants: an event is written in the same transaction as the change it describes (services call
 `record_event` and never commit); events are only ever appended; each event's `hash` is
 SHA-256(prev_hash + canonical content), and the first event chains from `GENESIS_HASH`. Appends are
-serialised (an advisory lock on PostgreSQL; BEGIN IMMEDIATE on SQLite) so the chain never forks.
+serialised (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE) so the chain never forks.
 
-An event's content is fixed when `record_event` is called, but it is linked into the chain and
-inserted only when its transaction commits (`before_commit`), in the order recorded. Linking it at
-once would hold the chain's lock from the first event of a request until its commit, across the
-rest of the request's work and its thread hand-offs: every audited write in the network waited on
-that, and a server could not use its second core (docs/operations.md, "Load"). Now the lock is held
-for the few statements of the append and the commit. An event recorded inside a savepoint that
-rolls back is dropped with it; a rollback drops them all; a read of audit events in the same
-session appends the pending ones first, so a transaction still reads its own events.
+An event's content is fixed when `record_event` is called; it is linked into the chain when its
+transaction commits, in the order recorded. On PostgreSQL the events are staged just before the
+COMMIT and a deferred trigger chains them inside it (migration 0009), so the chain's lock is held
+only while the database commits. Linking each event as it was recorded held that lock from a
+request's first event until its commit, across the rest of its work, its thread hand-offs and each
+round trip's wait for the GIL: every audited write in the network queued behind it, and a server
+could not use its second core (docs/operations.md, "Load").
+
+An event recorded inside a savepoint that rolls back is dropped with it; a rollback drops them all;
+a read of audit events chains the transaction's pending events first, so a transaction reads its
+own events.
 """
 
 from __future__ import annotations
@@ -24,15 +27,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event as orm_event
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from cartflow.audit.canonical import canonical_json, to_jsonable
 from cartflow.db.base import utcnow
-from cartflow.models import AuditEvent
+from cartflow.models import AuditEvent, AuditEventStaged
 
 GENESIS_HASH = "0" * 64
-_ADVISORY_LOCK_KEY = 0x0CA27F10  # any constant shared by every writer of the chain
 
 
 @dataclass(frozen=True)
@@ -66,15 +69,10 @@ def compute_hash(prev_hash: str, content: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical_json(content)).encode("utf-8")).hexdigest()
 
 
-def _lock_chain(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
-
-
-# session.info key: the events recorded in the session's transaction and not yet appended, each
-# with the savepoint that was innermost when it was recorded (None: the transaction itself).
+# session.info key: the events recorded in the session's transaction and not yet handed to the
+# database, each with the savepoint that was innermost when it was recorded (None: the transaction).
 _PENDING = "cartflow.audit.pending"
-_Pending = list[tuple[SessionTransaction | None, AuditEvent]]
+_Pending = list[tuple[SessionTransaction | None, dict[str, Any]]]
 
 
 def record_event(
@@ -88,43 +86,61 @@ def record_event(
     after: dict[str, Any] | None = None,
     reason: str = "",
     occurred_at: dt.datetime | None = None,
-) -> AuditEvent:
+) -> None:
     """Record an event of the session's transaction: its content is taken now; it is chained and
     written when the transaction commits (see the module docstring)."""
-    audit_event = AuditEvent(
-        occurred_at=(occurred_at or utcnow()).astimezone(dt.UTC),
-        actor_id=actor.user_id,
-        actor_username=actor.username,
-        actor_roles=list(actor.roles),
-        record_type=record_type,
-        record_id=str(record_id),
-        action=action,
-        reason=reason,
-        before=to_jsonable(before) if before is not None else None,
-        after=to_jsonable(after) if after is not None else None,
-    )
+    values = {
+        "occurred_at": (occurred_at or utcnow()).astimezone(dt.UTC),
+        "actor_id": actor.user_id,
+        "actor_username": actor.username,
+        "actor_roles": list(actor.roles),
+        "record_type": record_type,
+        "record_id": str(record_id),
+        "action": action,
+        "reason": reason,
+        "before": to_jsonable(before) if before is not None else None,
+        "after": to_jsonable(after) if after is not None else None,
+    }
+    if not session.in_transaction():
+        # Tie the event to a transaction now, so that its rollback drops it.
+        session.begin()
     pending: _Pending = session.info.setdefault(_PENDING, [])
-    pending.append((session.get_nested_transaction(), audit_event))
-    return audit_event
+    pending.append((session.get_nested_transaction(), values))
 
 
-def append_pending_events(session: Session) -> None:
-    """Chain and insert the session's pending events under the chain's lock."""
+def hand_over_pending_events(session: Session, *, chain_now: bool = False) -> None:
+    """Give the session's pending events to the database to be chained.
+
+    PostgreSQL: they are staged, and migration 0009's deferred trigger chains them inside the
+    COMMIT; with `chain_now` (a transaction about to read audit events) the trigger fires at once,
+    so the transaction reads its own events, at the price of holding the chain's lock from now on.
+    SQLite: they are chained here (its writers are serialised whole by BEGIN IMMEDIATE).
+    """
     pending: _Pending | None = session.info.pop(_PENDING, None)
-    if not pending:
+    events = [values for _savepoint, values in pending or ()]
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if events:
+        # The rest of the transaction's changes first: a constraint they break is refused
+        # before anything of the chain's is touched.
+        session.flush()
+    if postgresql:
+        if events:
+            staged = [{**values, "content": canonical_json(values)} for values in events]
+            session.execute(insert(AuditEventStaged), staged)
+        if chain_now:
+            session.execute(text("SET CONSTRAINTS audit_event_staged_chain IMMEDIATE"))
+            session.execute(text("SET CONSTRAINTS audit_event_staged_chain DEFERRED"))
         return
-    # The rest of the transaction's changes first: a constraint they break is refused before the
-    # chain's lock is taken.
-    session.flush()
-    _lock_chain(session)
+    if not events:
+        return
     prev_hash = (
         session.execute(
             select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
         ).scalar_one_or_none()
         or GENESIS_HASH
     )
-    for _savepoint, audit_event in pending:
-        audit_event.prev_hash = prev_hash
+    for values in events:
+        audit_event = AuditEvent(**values, prev_hash=prev_hash)
         audit_event.hash = compute_hash(prev_hash, event_content(audit_event))
         prev_hash = audit_event.hash
         session.add(audit_event)
@@ -132,20 +148,28 @@ def append_pending_events(session: Session) -> None:
         session.flush()
 
 
-@event.listens_for(Session, "before_commit")
-def _append_before_commit(session: Session) -> None:
-    append_pending_events(session)
+@orm_event.listens_for(Session, "before_commit")
+def _hand_over_before_commit(session: Session) -> None:
+    hand_over_pending_events(session)
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _append_before_reading_events(state: ORMExecuteState) -> None:
-    if state.session.info.get(_PENDING) and any(
-        mapper.class_ is AuditEvent for mapper in state.all_mappers
+_AUDIT_EVENT_MAPPER = AuditEvent.__mapper__
+
+
+@orm_event.listens_for(Session, "do_orm_execute")
+def _chain_before_reading_events(state: ORMExecuteState) -> None:
+    # Every ORM statement passes here: the cheap tests first.
+    session = state.session
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if not postgresql and not session.info.get(_PENDING):
+        return
+    if state.bind_mapper is _AUDIT_EVENT_MAPPER or any(
+        mapper is _AUDIT_EVENT_MAPPER for mapper in state.all_mappers
     ):
-        append_pending_events(state.session)
+        hand_over_pending_events(session, chain_now=True)
 
 
-@event.listens_for(Session, "after_soft_rollback")
+@orm_event.listens_for(Session, "after_soft_rollback")
 def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
     pending: _Pending | None = session.info.get(_PENDING)
     if not pending:
@@ -160,7 +184,7 @@ def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction
     ]
 
 
-@event.listens_for(Session, "after_transaction_end")
+@orm_event.listens_for(Session, "after_transaction_end")
 def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
     # The session's own transaction ended (committed: already appended; closed or rolled back:
     # dropped with it). A savepoint that ended by release keeps its events for the commit.

@@ -18,7 +18,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from cartflow.audit.signatures import SignatureRefused
@@ -105,24 +105,6 @@ def wrong_password_guard(request: Request, session: DbSession) -> Iterator[None]
         raise
 
 
-def _authenticate(session: Session, token: str, idle: dt.timedelta) -> User:
-    # The user and their roles (every scope check reads them) in one round trip, before
-    # `authenticate` looks the session up: it then finds the user in the identity map instead of
-    # asking for it and, later, for the roles (three round trips become two).
-    # Held in a variable: the identity map only keeps objects that something else refers to.
-    _preloaded = (
-        session.execute(
-            select(User)
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .where(AuthSession.token_sha256 == token_digest(token))
-            .options(joinedload(User.roles))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
-    return authenticate(session, token=token, idle=idle)
-
-
 async def current_user(request: Request, session: DbSession) -> AsyncIterator[User]:
     # Async, with the queries handed to a worker thread explicitly: FastAPI runs a sync
     # dependency with yield in the threadpool twice (on entry and on exit), and each hand-off
@@ -132,7 +114,7 @@ async def current_user(request: Request, session: DbSession) -> AsyncIterator[Us
         raise Unauthorized(_("log in first: send 'Authorization: Bearer <token>'"))
     settings: Settings = request.app.state.settings
     idle = dt.timedelta(minutes=settings.session_idle_minutes)
-    user = await run_in_threadpool(_authenticate, session, token, idle)
+    user = await run_in_threadpool(authenticate, session, token=token, idle=idle)
     user_id = user.id
     try:
         yield user

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from cartflow.audit.canonical import snapshot
 from cartflow.audit.service import SYSTEM_ACTOR, AuditActor, record_event
@@ -314,15 +314,24 @@ def set_preferred_locale(session: Session, *, actor: Actor, locale: str) -> None
 
 def authenticate(session: Session, *, token: str, idle: dt.timedelta) -> User:
     now = utcnow()
-    auth = session.execute(
-        select(AuthSession).where(AuthSession.token_sha256 == token_digest(token))
-    ).scalar_one_or_none()
-    if auth is None or auth.revoked_at is not None:
+    # The session, its user and the user's roles (every scope check reads them) in one round
+    # trip: authentication precedes every request.
+    found = (
+        session.execute(
+            select(AuthSession, User)
+            .join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.token_sha256 == token_digest(token))
+            .options(joinedload(User.roles))
+        )
+        .unique()
+        .one_or_none()
+    )
+    if found is None or found[0].revoked_at is not None:
         raise SessionExpired(_("not logged in, or the session has ended"))
+    auth, user = found
     if auth.expires_at <= now or auth.last_seen_at + idle <= now:
         raise SessionExpired(_("the session has expired; log in again"))
-    user = session.get(User, auth.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         raise SessionExpired(_("the account is no longer active"))
     if now - auth.last_seen_at > _TOUCH_INTERVAL:
         auth.last_seen_at = now

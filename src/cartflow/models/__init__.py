@@ -8,7 +8,7 @@ foundation's.
 import importlib
 import pkgutil
 
-from cartflow.models.audit import AuditEvent
+from cartflow.models.audit import AuditEvent, AuditEventStaged
 from cartflow.models.episode import (
     Episode,
     EpisodeState,
@@ -38,6 +38,7 @@ for _module in pkgutil.iter_modules(__path__):
 
 __all__ = [
     "AuditEvent",
+    "AuditEventStaged",
     "AuthSession",
     "CenterSiteRoute",
     "Device",

@@ -36,3 +36,31 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditEventStaged(Base):
+    """An event handed to PostgreSQL at commit, to be chained there (migration 0009).
+
+    A deferred trigger chains and moves each row into `audit_event` inside the COMMIT itself, so
+    the chain's lock is held only while the database commits, never while the application runs
+    (cartflow.audit.service). Empty outside a committing transaction; unused on SQLite.
+    """
+
+    __tablename__ = "audit_event_staged"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    occurred_at: Mapped[dt.datetime]
+    actor_id: Mapped[uuid.UUID | None]
+    actor_username: Mapped[str] = mapped_column(String(64))
+    actor_roles: Mapped[list[Any]]
+    record_type: Mapped[str] = mapped_column(String(48))
+    record_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(48))
+    reason: Mapped[str] = mapped_column(Text)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+    # The event's canonical JSON (`canonical_json(event_content(...))` without the previous
+    # hash), which the trigger hashes after the previous event's hash.
+    content: Mapped[str] = mapped_column(Text)
