@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -14,9 +15,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from cartflow.db.migrate import upgrade
-from cartflow.operations.server import tcp_listener
+from cartflow.operations.server import reuse_port_listeners, tcp_listener
 
 
 def _nodelay_of_accepted(listener: socket.socket) -> int:
@@ -115,3 +117,100 @@ def test_serve_on_a_taken_port_says_so_in_one_line(tmp_path: Path) -> None:
             lines = result.stderr.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith(expected), result.stderr
             assert f"127.0.0.1:{port}" in lines[0]
+
+
+def test_a_second_group_cannot_take_a_port_that_is_listened_on() -> None:
+    first = reuse_port_listeners("127.0.0.1", 0, 2)
+    try:
+        for sock in first:
+            sock.listen()
+        port = first[0].getsockname()[1]
+        # Another cartflow server started on the same port by mistake must fail, not silently
+        # take half of the first one's connections.
+        with pytest.raises(OSError):
+            reuse_port_listeners("127.0.0.1", port, 2)
+    finally:
+        for sock in first:
+            sock.close()
+
+
+def test_new_connections_are_spread_over_the_workers_listeners() -> None:
+    listeners = reuse_port_listeners("127.0.0.1", 0, 2)
+    port = listeners[0].getsockname()[1]
+    clients = []
+    try:
+        for sock in listeners:
+            sock.listen(128)
+            sock.setblocking(False)
+        for _ in range(64):
+            clients.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        accepted = [0, 0]
+        deadline = time.monotonic() + 10
+        while sum(accepted) < 64 and time.monotonic() < deadline:
+            for index, sock in enumerate(listeners):
+                try:
+                    connection, _ = sock.accept()
+                except BlockingIOError:
+                    continue
+                connection.close()
+                accepted[index] += 1
+        assert sum(accepted) == 64
+        # The kernel hashes each connection to one listener: all 64 on one of two is 2^-63.
+        assert min(accepted) > 0, accepted
+    finally:
+        for sock in [*clients, *listeners]:
+            sock.close()
+
+
+def _workers(supervisor: int) -> set[int]:
+    """The worker processes (multiprocessing's spawned children) of uvicorn's supervisor."""
+    found = set()
+    for task in Path(f"/proc/{supervisor}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.add(int(child))
+            except OSError:
+                continue
+    return found
+
+
+def _all_answer(port: int, connections: int) -> bool:
+    """`connections` new connections (spread over both listeners) each get a health answer."""
+    for _ in range(connections):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+            connection.request("GET", "/api/v1/health")
+            ok = connection.getresponse().status == 200
+            connection.close()
+        except OSError:
+            return False
+        if not ok:
+            return False
+    return True
+
+
+def test_a_killed_worker_is_replaced_on_its_own_listener(own_database: str, tmp_path: Path) -> None:
+    upgrade(own_database)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = _serve(own_database, port, 2, tmp_path / "server.log")
+    try:
+        deadline = time.monotonic() + 240
+        while len(before := _workers(server.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(before) == 2 and _all_answer(port, 16)
+        os.kill(min(before), signal.SIGKILL)
+        # Until the replacement has started, connections hashed to the dead worker's listener
+        # wait in its queue; then every new connection is answered again.
+        while time.monotonic() < deadline:
+            after = _workers(server.pid)
+            if len(after) == 2 and min(before) not in after and _all_answer(port, 32):
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError((tmp_path / "server.log").read_text()[-2000:])
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
