@@ -1,7 +1,8 @@
 """Load on the HTTP API over loopback: throughput and p50/p95/p99 latency per request kind.
 
 Run: .venv/bin/python benchmarks/api_load.py [--clients 8,32,128] [--workers 2]
-     [--requests 800] [--seconds 15] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+     [--requests 800] [--seconds 15] [--pace 1]
+     [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 It creates a PostgreSQL database of its own on the server given by ``--pg`` (dropped at the end),
 migrates it, seeds the demo network (``cartflow.demo.seed.seed_demo`` with no episodes) plus
@@ -13,13 +14,17 @@ app with uvicorn (``--workers`` processes) on a free 127.0.0.1 port and, for eac
   collection hand-off; the hard stop answers 409, moves nothing, and opens a deviation;
 - ``mixed``: 30% scan verifications, 20% custody events (a bag's collection scan, 201), 20% CRS
   assessments on infused episodes (201), 20% ``GET /episodes?state=slot_booked`` and 10% the
-  clinicians' toxicity worklist, interleaved on every client.
+  clinicians' toxicity worklist, interleaved on every client;
+- ``paced``: scan verifications at ``--pace`` a second per client on a fixed schedule (open loop),
+  each latency counted from the request's scheduled time (docs/operations.md, "Load").
 
-Each phase stops after ``max(--requests, 8 x clients)`` requests or ``--seconds``, whichever comes
-first. Clients log in once (argon2 is slow by design) and reuse their bearer token. After the run
-the database is checked: one custody event per 201 scan, one deviation per refused scan, and an
-intact audit chain. The load generator (httpx on asyncio, one process) shares the machine's
-cores with the server, so the figures are a floor for a server with cores of its own.
+A closed-loop phase stops after ``max(--requests, 8 x clients)`` requests or ``--seconds``,
+whichever comes first; the paced phase runs ``--seconds``. Clients log in once (argon2 is slow by
+design) and reuse their bearer token, each on one kept-alive connection
+(``benchmarks/api_load_client.py``). After the run the database is checked: one custody event per
+201 scan, one deviation per refused scan, and an intact audit chain. The load generator (one
+process on uvloop) shares the machine's cores with the server, so the figures are a floor for a
+server with cores of its own.
 """
 
 from __future__ import annotations
@@ -304,7 +309,7 @@ def report(console: Console, rows: list[Row], title: str) -> None:
     console.print(
         "srv / db / gen CPU: milliseconds of CPU per request of the phase (all kinds of a mixed "
         "phase together) used by the server's processes / PostgreSQL / this load generator; "
-        "errors: answers other than the expected one (status 0: none within 60 s)"
+        "errors: answers other than the expected one (status 0: no answer; each is named below)"
     )
 
 

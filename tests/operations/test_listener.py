@@ -72,14 +72,19 @@ def _serve(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[byt
     raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
 
 
+def _serve_on_a_free_port(url: str, log: Path) -> tuple[int, subprocess.Popen[bytes]]:
+    """`cartflow serve --workers 2` on a port that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return port, _serve(url, port, 2, log)
+
+
 def test_serve_with_two_workers_answers_keep_alive_requests_without_delay(
     own_database: str, tmp_path: Path
 ) -> None:
     upgrade(own_database)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = _serve(own_database, port, 2, tmp_path / "server.log")
+    port, server = _serve_on_a_free_port(own_database, tmp_path / "server.log")
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         times = []
@@ -192,10 +197,7 @@ def _all_answer(port: int, connections: int) -> bool:
 
 def test_a_killed_worker_is_replaced_on_its_own_listener(own_database: str, tmp_path: Path) -> None:
     upgrade(own_database)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = _serve(own_database, port, 2, tmp_path / "server.log")
+    port, server = _serve_on_a_free_port(own_database, tmp_path / "server.log")
     try:
         deadline = time.monotonic() + 240
         while len(before := _workers(server.pid)) < 2 and time.monotonic() < deadline:
