@@ -31,13 +31,16 @@ from cartflow.i18n import _
 APP = "cartflow.app:create_app"
 
 
-def tcp_listener(host: str, port: int) -> socket.socket:
+def tcp_listener(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     """A bound, inheritable TCP socket created with protocol IPPROTO_TCP (not 0): see the module
-    docstring. Port 0 picks a free port (`getsockname()` tells which)."""
+    docstring. Port 0 picks a free port (`getsockname()` tells which). With `reuse_port`, other
+    sockets with SO_REUSEPORT may bind the same port (`reuse_port_listeners`)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except OSError:
         sock.close()
@@ -48,7 +51,7 @@ def tcp_listener(host: str, port: int) -> socket.socket:
 
 
 def reuse_port_listeners(host: str, port: int, count: int) -> list[socket.socket]:
-    """`count` listeners on one port with SO_REUSEPORT, as `tcp_listener` makes them.
+    """`count` listeners on one port with SO_REUSEPORT, one per worker.
 
     A port that anything else listens on is refused as with one listener: the port is first
     bound without SO_REUSEPORT (which also resolves port 0), so a second cartflow server cannot
@@ -59,14 +62,8 @@ def reuse_port_listeners(host: str, port: int, count: int) -> list[socket.socket
     probe.close()
     listeners: list[socket.socket] = []
     try:
-        for _ in range(count):
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-            listeners.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind((host, port))
-            sock.set_inheritable(True)
+        while len(listeners) < count:
+            listeners.append(tcp_listener(host, port, reuse_port=True))
     except OSError:
         for sock in listeners:
             sock.close()
